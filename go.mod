@@ -1,0 +1,15 @@
+module github.com/xinyun-open/ewallet-go
+
+go 1.25.0
+
+require (
+	github.com/emmansun/gmsm v0.43.0
+	github.com/stretchr/testify v1.12.1
+	github.com/tjfoc/gmsm v1.4.1
+)
+
+require (
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+)

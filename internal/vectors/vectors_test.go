@@ -1,0 +1,67 @@
+package vectors
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestCopyMatchesShared keeps testdata/vectors a byte-for-byte copy of
+// ../shared/vectors, so that a newer set published there is noticed.
+func TestCopyMatchesShared(t *testing.T) {
+	shared := SharedDir()
+	want, err := os.ReadDir(shared)
+	if os.IsNotExist(err) {
+		t.Skipf("%s does not exist here; the copy in testdata/vectors is used as is", shared)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadDir(Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("testdata/vectors has %d files, ../shared/vectors has %d", len(got), len(want))
+	}
+	for _, e := range want {
+		a, err := os.ReadFile(filepath.Join(shared, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(Dir(), e.Name()))
+		if err != nil {
+			t.Errorf("%s: missing from testdata/vectors: copy ../shared/vectors again", e.Name())
+			continue
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs from ../shared/vectors: copy it again (cp ../shared/vectors/* testdata/vectors/)", e.Name())
+		}
+	}
+}
+
+func TestEveryFileLoads(t *testing.T) {
+	var (
+		keys  Keys
+		sm3   []SM3Case
+		sm4   SM4
+		sig   []SignCase
+		enc   []EncryptCase
+		canon []CanonicalCase
+		msgs  []Message
+		h5    []H5Case
+	)
+	for name, v := range map[string]any{
+		"keys.json": &keys, "sm3.json": &sm3, "sm4.json": &sm4, "sm2_sign.json": &sig,
+		"sm2_encrypt.json": &enc, "canonical.json": &canon, "requests.json": &msgs,
+		"h5.json": &h5,
+	} {
+		if err := Load(name, v); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if keys.BankKeyID == "" || keys.Merchant.PrivatePEM == "" {
+		t.Error("keys.json: missing fields")
+	}
+}
