@@ -1,0 +1,433 @@
+package wallet_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xinyun-open/ewallet-go/sign"
+	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
+)
+
+var ctx = context.Background()
+
+type order struct {
+	OutTradeNo string `json:"out_trade_no"`
+	Amount     int64  `json:"amount"`
+}
+
+func TestDoEncryptsSignsAndVerifies(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.On("payment/query", func(r *wallettest.Request) wallettest.Reply {
+		var in order
+		require.NoError(t, r.Decode(&in))
+		return wallettest.Reply{Biz: order{OutTradeNo: in.OutTradeNo, Amount: 990}}
+	})
+	c := bank.Client()
+	var out order
+	require.NoError(t, c.Do(ctx, "payment/query", order{OutTradeNo: "T20261125001"}, &out))
+	require.Equal(t, order{OutTradeNo: "T20261125001", Amount: 990}, out)
+
+	reqs := bank.Requests()
+	require.Len(t, reqs, 1)
+	r := reqs[0]
+	require.True(t, r.Encrypted, "every request is encrypted by default")
+	require.Equal(t, "mock-bank-1", r.EncryptKeyID)
+	require.JSONEq(t, `{"out_trade_no":"T20261125001","amount":0}`, string(r.Biz))
+	require.NotContains(t, r.Fields["biz_content"], "T20261125001", "the body travels encrypted")
+	require.Regexp(t, `^[0-9a-f]{32}$`, r.MsgID)
+	require.Regexp(t, `^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`, r.Timestamp)
+	require.Equal(t, "1.0", r.Fields["version"])
+	require.Equal(t, "SM2", r.Fields["sign_type"])
+}
+
+func TestDoPathForms(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.Reply("payment/query", order{})
+	c := bank.Client()
+	for _, p := range []string{"payment/query", "/payment/query", "/api/v1/payment/query", "api/v1/payment/query"} {
+		require.NoError(t, c.Do(ctx, p, nil, nil), p)
+	}
+	for _, p := range []string{"", "/", "payment/", "pay ment/query", "payment//query", "../x", "Payment/Query"} {
+		require.Error(t, c.Do(ctx, p, nil, nil), p)
+	}
+}
+
+func TestEncryptionPolicy(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.Reply("payment/query", order{})
+	bank.Reply("payment/pay", order{})
+	c := bank.Client(wallet.WithEncryption(wallet.EncryptRequired))
+	require.NoError(t, c.Do(ctx, "payment/query", order{OutTradeNo: "T1"}, nil))
+	require.NoError(t, c.Do(ctx, "payment/pay", order{OutTradeNo: "T1"}, nil))
+	reqs := bank.Requests()
+	require.False(t, reqs[0].Encrypted, "payment/query may travel plain")
+	require.Equal(t, `{"out_trade_no":"T1","amount":0}`, reqs[0].Fields["biz_content"])
+	require.True(t, reqs[1].Encrypted, "payment/pay is a 🔒 API: always encrypted")
+}
+
+func TestEveryCodeMatchesItsSentinel(t *testing.T) {
+	t.Parallel()
+	codes := []wallet.ErrorCode{
+		wallet.ErrSystemError, wallet.ErrServiceUnavailable, wallet.ErrRateLimited,
+		wallet.ErrParamInvalid, wallet.ErrSignatureInvalid, wallet.ErrDecryptFailed, wallet.ErrEncryptionRequired,
+		wallet.ErrTimestampExpired, wallet.ErrMsgIDConflict, wallet.ErrAppInvalid, wallet.ErrAPINotFound,
+		wallet.ErrPermissionDenied, wallet.ErrFourFactorMismatch, wallet.ErrCardNotSupported,
+		wallet.ErrVerifyTokenInvalid, wallet.ErrVerifyLimitExceeded, wallet.ErrSMSCodeInvalid,
+		wallet.ErrSMSCodeExpired, wallet.ErrSMSTooFrequent, wallet.ErrFaceMismatch, wallet.ErrPasswordWeak,
+		wallet.ErrPasswordIncorrect, wallet.ErrPasswordLocked, wallet.ErrAgeRestricted,
+		wallet.ErrAccountAlreadyOpened, wallet.ErrAccountNotFound, wallet.ErrAccountFrozen,
+		wallet.ErrAccountClosed, wallet.ErrBalanceNotZero, wallet.ErrInsufficientBalance,
+		wallet.ErrDailyLimitExceeded, wallet.ErrYearlyLimitExceeded, wallet.ErrOrderConflict,
+		wallet.ErrOrderNotFound, wallet.ErrRefundAmountExceeded, wallet.ErrOrderNotRefundable,
+	}
+	require.Len(t, codes, 36, "every code of PROTOCOL.md section 6")
+	bank := wallettest.NewMockBank(t)
+	c := bank.Client(wallet.WithRetry(0))
+	for _, code := range codes {
+		bank.ReplyError("payment/pay", code, "m")
+		err := c.Do(ctx, "payment/pay", order{}, nil)
+		var apiErr *wallet.APIError
+		require.ErrorAs(t, err, &apiErr, code)
+		require.ErrorIs(t, err, code)
+		require.Equal(t, code, apiErr.Code)
+		require.Equal(t, "m", apiErr.Message)
+		require.Equal(t, 200, apiErr.HTTPStatus)
+		require.Equal(t, "payment/pay", apiErr.Path)
+		require.Equal(t, code.Retryable(), wallet.IsRetryable(err), code)
+		require.False(t, wallet.OutcomeUnknown(err), "a verified answer is a known outcome")
+		for _, other := range codes {
+			if other != code {
+				require.NotErrorIs(t, err, other)
+			}
+		}
+	}
+}
+
+func TestRetryableCodeThenSuccessKeepsTheMsgID(t *testing.T) {
+	t.Parallel()
+	for _, code := range []wallet.ErrorCode{wallet.ErrSystemError, wallet.ErrServiceUnavailable, wallet.ErrRateLimited} {
+		bank := wallettest.NewMockBank(t)
+		bank.On("payment/pay", func(r *wallettest.Request) wallettest.Reply {
+			if r.Attempt == 1 {
+				return wallettest.Reply{Code: code}
+			}
+			return wallettest.Reply{Biz: order{OutTradeNo: "T1", Amount: 1}}
+		})
+		var out order
+		require.NoError(t, bank.Client().Do(ctx, "payment/pay", order{OutTradeNo: "T1"}, &out))
+		reqs := bank.Requests()
+		require.Len(t, reqs, 2)
+		require.Equal(t, reqs[0].MsgID, reqs[1].MsgID, "a retry reuses msg_id")
+		require.NotEqual(t, reqs[0].Fields["sign"], reqs[1].Fields["sign"], "with a fresh signature")
+		require.NotEqual(t, reqs[0].Fields["encrypt_key"], reqs[1].Fields["encrypt_key"], "and a fresh key envelope")
+		require.Equal(t, reqs[0].Biz, reqs[1].Biz)
+	}
+}
+
+func TestRetriesStopAtTheCount(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.ReplyError("payment/pay", wallet.ErrSystemError, "busy")
+	err := bank.Client(wallet.WithRetry(3)).Do(ctx, "payment/pay", order{}, nil)
+	require.ErrorIs(t, err, wallet.ErrSystemError)
+	require.True(t, wallet.IsRetryable(err))
+	require.Len(t, bank.Requests(), 4)
+}
+
+func TestNonRetryableCodeIsNotRetried(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.ReplyError("payment/pay", wallet.ErrInsufficientBalance, "余额不足")
+	err := bank.Client(wallet.WithRetry(5)).Do(ctx, "payment/pay", order{}, nil)
+	require.ErrorIs(t, err, wallet.ErrInsufficientBalance)
+	require.Len(t, bank.Requests(), 1)
+}
+
+func TestHTTPStatusRetries(t *testing.T) {
+	t.Parallel()
+	for status, retried := range map[int]bool{429: true, 502: true, 503: true, 504: true, 500: false, 404: false, 400: false} {
+		bank := wallettest.NewMockBank(t)
+		bank.On("payment/pay", func(r *wallettest.Request) wallettest.Reply {
+			if r.Attempt == 1 {
+				return wallettest.Reply{HTTPStatus: status}
+			}
+			return wallettest.Reply{Biz: order{Amount: 7}}
+		})
+		var out order
+		err := bank.Client().Do(ctx, "payment/pay", order{}, &out)
+		if retried {
+			require.NoError(t, err, status)
+			require.Len(t, bank.Requests(), 2, status)
+			continue
+		}
+		var te *wallet.TransportError
+		require.ErrorAs(t, err, &te, status)
+		require.Equal(t, status, te.HTTPStatus)
+		require.True(t, wallet.OutcomeUnknown(err), "a non-200 answer leaves the outcome unknown")
+		require.Len(t, bank.Requests(), 1, status)
+	}
+}
+
+func TestUnverifiableAnswersAreOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	stranger, err := sign.GenerateKey()
+	require.NoError(t, err)
+	for name, reply := range map[string]wallettest.Reply{
+		"bad signature":    {Biz: order{}, Tamper: func(f map[string]string) { f["msg"] = "changed" }},
+		"no signature":     {Biz: order{}, Tamper: func(f map[string]string) { delete(f, "sign") }},
+		"untrusted signer": {Biz: order{}, SignWith: stranger},
+		"unknown key id":   {Biz: order{}, Tamper: func(f map[string]string) { f["sign_key_id"] = "bank-9999" }},
+		"msg_id mismatch":  {Biz: order{}, Tamper: func(f map[string]string) { f["msg_id"] = "00000000000000000000000000000000" }},
+		"code changed":     {Code: wallet.ErrInsufficientBalance, Tamper: func(f map[string]string) { f["code"] = "SUCCESS" }},
+		"body swapped":     {Biz: order{Amount: 1}, Tamper: func(f map[string]string) { f["biz_content"] = "{}" }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bank := wallettest.NewMockBank(t)
+			bank.On("payment/pay", func(*wallettest.Request) wallettest.Reply { return reply })
+			var out order
+			err := bank.Client().Do(ctx, "payment/pay", order{}, &out)
+			require.ErrorIs(t, err, wallet.ErrUnverifiedResponse)
+			require.True(t, wallet.OutcomeUnknown(err))
+			require.False(t, wallet.IsRetryable(err), "3.4: only the listed failures are retried")
+			require.Equal(t, order{}, out, "nothing of an unverified answer is returned")
+			require.Len(t, bank.Requests(), 1)
+		})
+	}
+}
+
+func TestMalformedBodies(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"truncated JSON":    `{"app_id":"mock-app","code":"SUCC`,
+		"not an object":     `["SUCCESS"]`,
+		"non-string values": `{"code":0}`,
+		"empty":             ``,
+		"html":              `<html>502</html>`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			bank := wallettest.NewMockBank(t)
+			bank.Transport.RegisterNoResponder(httpmock.NewStringResponder(200, body))
+			err := bank.Client().Do(ctx, "payment/pay", order{}, nil)
+			require.ErrorIs(t, err, wallet.ErrUnverifiedResponse)
+			require.True(t, wallet.OutcomeUnknown(err))
+		})
+	}
+}
+
+func TestAnswerToEncryptedRequestMustBeEncrypted(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.On("payment/pay", func(r *wallettest.Request) wallettest.Reply {
+		return wallettest.Reply{Biz: order{}, Tamper: func(f map[string]string) {
+			// re-sign a plain body properly, so only the missing encryption is wrong
+			delete(f, "encrypt_type")
+			delete(f, "encrypt_key")
+			f["biz_content"] = `{"amount":1}`
+			delete(f, "sign")
+			sig, _ := bank.BankKey("mock-bank-1").SignCanonical("/api/v1/payment/pay", f)
+			f["sign"] = sig
+		}}
+	})
+	err := bank.Client().Do(ctx, "payment/pay", order{}, nil)
+	require.ErrorIs(t, err, wallet.ErrUnverifiedResponse)
+	require.ErrorContains(t, err, "not encrypted")
+}
+
+func TestTimeoutIsRetriedWithTheSameMsgID(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.On("payment/pay", func(r *wallettest.Request) wallettest.Reply {
+		if r.Attempt == 1 {
+			return wallettest.Reply{Biz: order{}, Delay: time.Second}
+		}
+		return wallettest.Reply{Biz: order{Amount: 3}}
+	})
+	var out order
+	require.NoError(t, bank.Client(wallet.WithTimeout(50*time.Millisecond)).Do(ctx, "payment/pay", order{}, &out))
+	require.Equal(t, int64(3), out.Amount)
+	reqs := bank.Requests()
+	require.Len(t, reqs, 2)
+	require.Equal(t, reqs[0].MsgID, reqs[1].MsgID)
+}
+
+func TestTimeoutsExhaustedAreOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.On("payment/pay", func(*wallettest.Request) wallettest.Reply {
+		return wallettest.Reply{Biz: order{}, Delay: time.Second}
+	})
+	err := bank.Client(wallet.WithTimeout(20*time.Millisecond), wallet.WithRetry(1)).Do(ctx, "payment/pay", order{}, nil)
+	var te *wallet.TransportError
+	require.ErrorAs(t, err, &te)
+	require.True(t, te.Sent)
+	require.Equal(t, 2, te.Attempts)
+	require.True(t, wallet.OutcomeUnknown(err))
+	require.True(t, wallet.IsRetryable(err))
+}
+
+func TestConnectionErrorsRetryThenReport(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.On("payment/pay", func(r *wallettest.Request) wallettest.Reply {
+		if r.Attempt < 3 {
+			return wallettest.Reply{Err: errors.New("connection reset by peer")}
+		}
+		return wallettest.Reply{Biz: order{Amount: 5}}
+	})
+	var out order
+	require.NoError(t, bank.Client().Do(ctx, "payment/pay", order{}, &out))
+	require.Len(t, bank.Requests(), 3)
+}
+
+func TestDialFailureIsNotSent(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	cfg := bank.Config()
+	cfg.BaseURL = "http://127.0.0.1:1" // nothing listens on port 1
+	c, err := wallet.NewClient(cfg, wallet.WithRetry(1), wallet.WithBackoff(time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	err = c.Do(ctx, "payment/pay", order{}, nil)
+	var te *wallet.TransportError
+	require.ErrorAs(t, err, &te)
+	require.False(t, te.Sent, "a refused connection never carried the request")
+	require.False(t, wallet.OutcomeUnknown(err))
+	require.True(t, wallet.IsRetryable(err))
+	require.Equal(t, 2, te.Attempts)
+}
+
+func TestContextErrors(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.On("payment/pay", func(*wallettest.Request) wallettest.Reply {
+		return wallettest.Reply{Biz: order{}, Delay: time.Second}
+	})
+	c := bank.Client()
+
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	err := c.Do(done, "payment/pay", order{}, nil)
+	require.Same(t, context.Canceled, err, "a context done before sending comes back unchanged")
+	require.Empty(t, bank.Requests())
+
+	short, cancel2 := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel2()
+	err = c.Do(short, "payment/pay", order{}, nil)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.True(t, wallet.OutcomeUnknown(err), "it was sent: the bank may have acted")
+	require.Len(t, bank.Requests(), 1, "no retry once the context is done")
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	var first time.Time
+	bank.Transport.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		if first.IsZero() {
+			first = time.Now()
+			resp := httpmock.NewStringResponse(429, "slow down")
+			resp.Header.Set("Retry-After", "1")
+			return resp, nil
+		}
+		return nil, errors.New("stop")
+	})
+	c := bank.Client(wallet.WithRetry(1), wallet.WithBackoff(time.Millisecond, 2*time.Second))
+	start := time.Now()
+	_ = c.Do(ctx, "payment/pay", order{}, nil)
+	require.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "Retry-After: 1 waits about a second")
+}
+
+func TestWithMsgIDAndUseBankKey(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.AddBankKey("mock-bank-2")
+	bank.Reply("payment/pay", order{})
+	c := bank.Client()
+	id := "0123456789abcdef0123456789abcdef"
+	require.NoError(t, c.Do(ctx, "payment/pay", order{}, nil, wallet.WithMsgID(id), wallet.UseBankKey("mock-bank-1")))
+	require.NoError(t, c.Do(ctx, "payment/pay", order{}, nil, wallet.UseBankKey("mock-bank-2")))
+	reqs := bank.Requests()
+	require.Equal(t, id, reqs[0].MsgID)
+	require.Equal(t, "mock-bank-1", reqs[0].EncryptKeyID)
+	require.Equal(t, "mock-bank-2", reqs[1].EncryptKeyID)
+
+	require.ErrorIs(t, c.Do(ctx, "payment/pay", order{}, nil, wallet.WithMsgID("UPPER")), wallet.ErrParamInvalid)
+	require.ErrorContains(t, c.Do(ctx, "payment/pay", order{}, nil, wallet.UseBankKey("nope")), "not trusted")
+	require.Len(t, bank.Requests(), 2)
+}
+
+func TestRequestMustBeAJSONObject(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.Reply("payment/pay", order{})
+	c := bank.Client()
+	for _, req := range []any{[]int{1}, "str", 5, json.RawMessage(`[1]`), json.RawMessage(`{bad`), make(chan int)} {
+		require.Error(t, c.Do(ctx, "payment/pay", req, nil), "%T", req)
+	}
+	require.Empty(t, bank.Requests())
+	require.NoError(t, c.Do(ctx, "payment/pay", json.RawMessage(`{"a":"b"}`), nil))
+	require.JSONEq(t, `{"a":"b"}`, string(bank.Requests()[0].Biz))
+}
+
+func TestUndecodableSuccessIsOutcomeUnknown(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.Reply("payment/pay", `{"amount":"not a number"}`)
+	err := bank.Client().Do(ctx, "payment/pay", order{}, &order{})
+	require.ErrorIs(t, err, wallet.ErrUnverifiedResponse)
+	require.True(t, wallet.OutcomeUnknown(err))
+}
+
+func TestRawMessageAnswer(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.Reply("payment/pay", `{"amount":12}`)
+	var raw json.RawMessage
+	require.NoError(t, bank.Client().Do(ctx, "payment/pay", order{}, &raw))
+	require.JSONEq(t, `{"amount":12}`, string(raw))
+}
+
+// One client from many goroutines: run under -race.
+func TestConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.On("payment/query", func(r *wallettest.Request) wallettest.Reply {
+		var in order
+		_ = r.Decode(&in)
+		return wallettest.Reply{Biz: in}
+	})
+	c := bank.Client()
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			var out order
+			if err := c.Do(ctx, "payment/query", order{Amount: int64(i)}, &out); err != nil {
+				errs <- err
+				return
+			}
+			if out.Amount != int64(i) {
+				errs <- errors.New("answer crossed to another call")
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	require.Len(t, bank.Requests(), 32)
+}

@@ -1,0 +1,89 @@
+package wallet
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/xinyun-open/ewallet-go/internal/mask"
+	"github.com/xinyun-open/ewallet-go/sign"
+)
+
+// Personal data travels in these types. Each prints itself masked with fmt
+// (every verb) and slog, so logging a request is safe; only the JSON encoder
+// that builds the encrypted biz_content sees the clear value.
+
+// IDNumber is a PRC resident identity number. Printed: 110***********4514.
+type IDNumber string
+
+// CardNumber is a bank card number. Printed: 6222********5678.
+type CardNumber string
+
+// Mobile is a mobile number. Printed: 138****8000.
+type Mobile string
+
+// Name is a person's name. Printed: *三.
+type Name string
+
+func (v IDNumber) String() string   { return mask.IDNumber(string(v)) }
+func (v CardNumber) String() string { return mask.Card(string(v)) }
+func (v Mobile) String() string     { return mask.Mobile(string(v)) }
+func (v Name) String() string       { return mask.Name(string(v)) }
+
+// Format prints the masked form for every verb, %#v and %x included.
+func (v IDNumber) Format(f fmt.State, _ rune)   { fmt.Fprint(f, v.String()) }
+func (v CardNumber) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
+func (v Mobile) Format(f fmt.State, _ rune)     { fmt.Fprint(f, v.String()) }
+func (v Name) Format(f fmt.State, _ rune)       { fmt.Fprint(f, v.String()) }
+
+// LogValue makes slog print the masked form.
+func (v IDNumber) LogValue() slog.Value   { return slog.StringValue(v.String()) }
+func (v CardNumber) LogValue() slog.Value { return slog.StringValue(v.String()) }
+func (v Mobile) LogValue() slog.Value     { return slog.StringValue(v.String()) }
+func (v Name) LogValue() slog.Value       { return slog.StringValue(v.String()) }
+
+// EncryptedPIN is a six-digit PIN encrypted to one bank key (PROTOCOL.md
+// section 5). Get one from Client.EncryptPIN, or build one from a ciphertext
+// the merchant's app made with the bank key it was given. The request that
+// carries it is encrypted to the same key. It prints as ******.
+type EncryptedPIN struct {
+	KeyID      string // the bank key id the PIN is encrypted to
+	Ciphertext string // base64 SM2 C1C3C2 of the six ASCII digits
+}
+
+// String hides the ciphertext: it is of no use to a reader of logs.
+func (p EncryptedPIN) String() string {
+	if p.Ciphertext == "" {
+		return ""
+	}
+	return "******(" + p.KeyID + ")"
+}
+
+// Format prints String for every verb.
+func (p EncryptedPIN) Format(f fmt.State, _ rune) { fmt.Fprint(f, p.String()) }
+
+// LogValue makes slog print String.
+func (p EncryptedPIN) LogValue() slog.Value { return slog.StringValue(p.String()) }
+
+// MarshalJSON writes the ciphertext, the form the protocol carries.
+func (p EncryptedPIN) MarshalJSON() ([]byte, error) {
+	return json.Marshal(p.Ciphertext)
+}
+
+// IsZero reports whether no PIN was given.
+func (p EncryptedPIN) IsZero() bool { return p.Ciphertext == "" }
+
+// EncryptPIN encrypts a six-digit PIN the user typed, at once, to the bank
+// key this client encrypts requests to. Keep the clear PIN no longer than
+// this call. It fails with a FieldError for anything but six ASCII digits.
+func (c *Client) EncryptPIN(pin string) (EncryptedPIN, error) {
+	id, key, err := c.keys.encryptKey(c.pinnedKeyID, c.now())
+	if err != nil {
+		return EncryptedPIN{}, err
+	}
+	ct, err := sign.EncryptPIN(key, pin)
+	if err != nil {
+		return EncryptedPIN{}, &FieldError{Field: "password", Reason: "must be six digits"}
+	}
+	return EncryptedPIN{KeyID: id, Ciphertext: ct}, nil
+}
