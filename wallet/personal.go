@@ -1,7 +1,9 @@
 package wallet
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -87,3 +89,61 @@ func (c *Client) EncryptPIN(pin string) (EncryptedPIN, error) {
 	}
 	return EncryptedPIN{KeyID: id, Ciphertext: ct}, nil
 }
+
+// Secret is a short-lived credential the bank issued or sent to the user
+// (an SMS code, a verify token). Printed: ******.
+type Secret string
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "******"
+}
+
+// Format prints the masked form for every verb.
+func (s Secret) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
+
+// LogValue makes slog print the masked form.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// FaceImage is a JPEG or PNG photo of the user's face (at most 1 MiB), for
+// the bank's face check. It travels as base64 inside the encrypted body and
+// prints only its size.
+type FaceImage []byte
+
+// String describes the image without its bytes.
+func (img FaceImage) String() string { return fmt.Sprintf("<face image, %d bytes>", len(img)) }
+
+// Format prints String for every verb.
+func (img FaceImage) Format(f fmt.State, _ rune) { fmt.Fprint(f, img.String()) }
+
+// LogValue makes slog print String.
+func (img FaceImage) LogValue() slog.Value { return slog.StringValue(img.String()) }
+
+// Masked renders a request for logs: every personal field prints masked,
+// because each masks itself. Request types of the SDK use it as their
+// LogValue, so that slog's JSON handler, which would otherwise marshal the
+// clear wire form, prints the masked one too.
+func Masked(v any) slog.Value { return slog.StringValue(fmt.Sprintf("%+v", v)) }
+
+// Check reports whether p cannot be a PIN ciphertext: no key id, not
+// base64, or not the length of an SM2 C1C3C2 ciphertext of six digits. It
+// cannot tell whether the PIN is right; the bank can. The error is the
+// reason alone, for a FieldError.
+func (p EncryptedPIN) Check() error {
+	if p.Ciphertext == "" {
+		return errors.New("is required (Client.EncryptPIN makes one)")
+	}
+	if p.KeyID == "" {
+		return errors.New("has no bank key id")
+	}
+	raw, err := base64.StdEncoding.Strict().DecodeString(p.Ciphertext)
+	if err != nil || len(raw) != pinCiphertextLen || raw[0] != 4 {
+		return errors.New("is not an SM2 C1C3C2 ciphertext of six digits in base64")
+	}
+	return nil
+}
+
+// pinCiphertextLen is C1 (65) + C3 (32) + six digits.
+const pinCiphertextLen = 65 + 32 + 6

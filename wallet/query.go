@@ -2,7 +2,6 @@ package wallet
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/xinyun-open/ewallet-go/internal/rules"
@@ -29,13 +28,8 @@ func (r QueryRequest) Validate() error {
 	return fieldCheck("user_id", rules.UserID(r.UserID))
 }
 
-// String prints the request with its personal data masked.
-func (r QueryRequest) String() string {
-	return fmt.Sprintf("{IDNumber:%s Mobile:%s UserID:%s}", r.IDNumber, r.Mobile, r.UserID)
-}
-
 // LogValue makes slog print the masked form, whatever the handler.
-func (r QueryRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
+func (r QueryRequest) LogValue() slog.Value { return Masked(r) }
 
 // Query looks up a person's wallet: whether an account is open in this
 // channel and, if so, its number, status, balance and bound card.

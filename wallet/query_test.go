@@ -86,5 +86,5 @@ func TestPersonalDataPrintsMasked(t *testing.T) {
 		require.NotContains(t, s, "张三")
 		require.NotContains(t, s, "BASE64CIPHERTEXT")
 	}
-	require.Equal(t, "{IDNumber:110***********4514 Mobile:138****8000 UserID:u-1001}", req.String())
+	require.Equal(t, "{IDNumber:110***********4514 Mobile:138****8000 UserID:u-1001}", req.LogValue().String())
 }
