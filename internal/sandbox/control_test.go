@@ -1,0 +1,201 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/xinyun-open/ewallet-go/sign"
+)
+
+// control calls the control API in process and decodes the answer.
+func control(t *testing.T, b *Bank, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd *bytes.Reader
+	if s, ok := body.(string); ok {
+		rd = bytes.NewReader([]byte(s))
+	} else if body != nil {
+		j, err := json.Marshal(body)
+		require.NoError(t, err)
+		rd = bytes.NewReader(j)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	rec := httptest.NewRecorder()
+	b.ServeHTTP(rec, httptest.NewRequest(method, path, rd))
+	require.Equal(t, "application/json; charset=utf-8", rec.Header().Get("Content-Type"))
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out), rec.Body.String())
+	return rec.Code, out
+}
+
+func TestControlCredentials(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	code, out := control(t, f.bank, http.MethodGet, "/sandbox/credentials", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, DefaultAppID, out["app_id"])
+	require.Equal(t, DefaultMerchantID, out["merchant_id"])
+	require.Equal(t, DefaultMerchantKeyPEM, out["merchant_private_key"])
+	require.Equal(t, DefaultMerchantPublicKeyPEM, out["merchant_public_key"])
+	require.Equal(t, DefaultBankKeyID, out["signing_key_id"])
+	keys := out["bank_keys"].([]any)
+	require.Len(t, keys, 2)
+	require.Equal(t, map[string]any{"key_id": DefaultBankKeyID, "public_key": DefaultBankPublicKeyPEM}, keys[0])
+	require.Equal(t, map[string]any{"key_id": DefaultNextBankKeyID, "public_key": DefaultNextBankPublicKeyPEM}, keys[1])
+
+	// The published private key is the one the bank verifies with.
+	priv, err := sign.ParsePrivateKey([]byte(out["merchant_private_key"].(string)))
+	require.NoError(t, err)
+	c := f.client(DefaultAppID, DefaultMerchantID, priv)
+	c.ok(walletQuery, walletQueryBiz())
+
+	code, _ = control(t, f.bank, http.MethodPost, "/sandbox/credentials", nil)
+	require.Equal(t, http.StatusMethodNotAllowed, code)
+
+	// Replacing the test app's key: the sandbox no longer knows the private key.
+	other, err := sign.GenerateKey()
+	require.NoError(t, err)
+	require.NoError(t, f.bank.RegisterMerchant(Merchant{AppID: DefaultAppID, MerchantID: DefaultMerchantID, PublicKey: other.Public()}))
+	require.Empty(t, f.bank.Credentials().MerchantPrivateKeyPEM)
+}
+
+func TestControlMerchants(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	k, err := sign.GenerateKey()
+	require.NoError(t, err)
+	pem, err := k.Public().MarshalPEM()
+	require.NoError(t, err)
+	body := map[string]any{"app_id": "my-app", "merchant_id": "M500000005", "public_key": string(pem), "notify_url": "http://127.0.0.1:9000/notify"}
+	code, out := control(t, f.bank, http.MethodPost, "/sandbox/merchants", body)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, body, out)
+	c := f.client("my-app", "M500000005", k)
+	c.ok(walletQuery, walletQueryBiz())
+	// Hex keys are fine too.
+	body["public_key"] = k.Public().Hex()
+	code, _ = control(t, f.bank, http.MethodPost, "/sandbox/merchants", body)
+	require.Equal(t, http.StatusOK, code)
+
+	for name, bad := range map[string]any{
+		"no key":            map[string]any{"app_id": "x", "merchant_id": "M1"},
+		"bad key":           map[string]any{"app_id": "x", "merchant_id": "M1", "public_key": "nope"},
+		"no app":            map[string]any{"merchant_id": "M1", "public_key": string(pem)},
+		"no merchant":       map[string]any{"app_id": "x", "public_key": string(pem)},
+		"plain http url":    map[string]any{"app_id": "x", "merchant_id": "M1", "public_key": string(pem), "notify_url": "http://merchant.example/n"},
+		"unknown field":     map[string]any{"app_id": "x", "merchant_id": "M1", "public_key": string(pem), "colour": "red"},
+		"not json":          "app_id=x",
+		"wrong type":        map[string]any{"app_id": 5},
+		"app id with space": map[string]any{"app_id": "my app", "merchant_id": "M1", "public_key": string(pem)},
+	} {
+		code, out := control(t, f.bank, http.MethodPost, "/sandbox/merchants", bad)
+		require.Equal(t, http.StatusBadRequest, code, name)
+		require.NotEmpty(t, out["error"], name)
+	}
+}
+
+func TestControlClock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	code, out := control(t, f.bank, http.MethodPost, "/sandbox/clock", map[string]any{"advance": "24h30m"})
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "2026-11-26 16:30:00", out["now"])
+	// Envelope timestamps stay on the real clock: a client that knows
+	// nothing of the move still gets through, and the business time shows
+	// in the order.
+	acct, _ := f.newAccount()
+	r := f.c.ok(rechargePath, map[string]any{"account_no": acct, "out_trade_no": f.orderNo(), "amount": 1})
+	require.Equal(t, "2026-11-26 16:30:00", r.obj(t)["created_at"])
+	require.Equal(t, "2026-11-25 16:00:00", r.fields["timestamp"])
+	for _, bad := range []any{map[string]any{"advance": "-1h"}, map[string]any{"advance": "tomorrow"}, map[string]any{}} {
+		code, _ = control(t, f.bank, http.MethodPost, "/sandbox/clock", bad)
+		require.Equal(t, http.StatusBadRequest, code)
+	}
+	require.Equal(t, "2026-11-26 16:30:00", formatTime(f.bank.AdvanceClock(-time.Hour)), "never backwards")
+}
+
+func TestControlFaultsAndSigningKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	code, out := control(t, f.bank, http.MethodPost, "/sandbox/faults", map[string]any{"kind": "http_503", "count": 1, "path": "/api/v1/wallet/query"})
+	require.Equal(t, http.StatusOK, code)
+	require.Empty(t, out)
+	r := f.c.send(&treq{path: walletQuery, biz: bizJSON(t, walletQueryBiz())})
+	require.Equal(t, http.StatusServiceUnavailable, r.status)
+	code, _ = control(t, f.bank, http.MethodPost, "/sandbox/faults", map[string]any{"kind": "latency", "latency_ms": 1})
+	require.Equal(t, http.StatusOK, code)
+	code, out = control(t, f.bank, http.MethodPost, "/sandbox/faults", map[string]any{"kind": "meteor"})
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, out["error"], "kind must be one of")
+
+	code, _ = control(t, f.bank, http.MethodPost, "/sandbox/signing-key", map[string]any{"key_id": DefaultNextBankKeyID})
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, DefaultNextBankKeyID, f.c.ok(walletQuery, walletQueryBiz()).fields["sign_key_id"])
+	code, _ = control(t, f.bank, http.MethodPost, "/sandbox/signing-key", map[string]any{"key_id": "nope"})
+	require.Equal(t, http.StatusBadRequest, code)
+}
+
+func TestControlAccounts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	acct, _ := f.newAccount()
+	f.recharge(f.c, acct, 700)
+	code, out := control(t, f.bank, http.MethodPost, "/sandbox/accounts/"+acct+"/freeze", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "FROZEN", out["status"])
+	require.Equal(t, float64(0), out["available_balance"])
+	f.c.fails(codeAccountFrozen, payPath, f.payArgs(f.c, acct, 1))
+	code, out = control(t, f.bank, http.MethodPost, "/sandbox/accounts/"+acct+"/unfreeze", nil)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "NORMAL", out["status"])
+	f.c.ok(payPath, f.payArgs(f.c, acct, 200))
+
+	code, out = control(t, f.bank, http.MethodGet, "/sandbox/accounts/"+acct+"/ledger", nil)
+	require.Equal(t, http.StatusOK, code)
+	entries := out["entries"].([]any)
+	require.Len(t, entries, 2)
+	require.Equal(t, map[string]any{"time": "2026-11-25 16:00:00", "type": "PAY", "amount": float64(-200),
+		"balance_after": float64(500), "out_trade_no": entries[1].(map[string]any)["out_trade_no"]}, entries[1])
+
+	code, _ = control(t, f.bank, http.MethodPost, "/sandbox/accounts/6236889999999999/freeze", nil)
+	require.Equal(t, http.StatusNotFound, code)
+	code, _ = control(t, f.bank, http.MethodGet, "/sandbox/accounts/6236889999999999/ledger", nil)
+	require.Equal(t, http.StatusNotFound, code)
+	code, _ = control(t, f.bank, http.MethodGet, "/sandbox/accounts/"+acct+"/freeze", nil)
+	require.Equal(t, http.StatusMethodNotAllowed, code)
+	code, _ = control(t, f.bank, http.MethodGet, "/sandbox/nothing", nil)
+	require.Equal(t, http.StatusNotFound, code)
+}
+
+func TestControlNotifications(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, f.c, always(http.StatusOK, ack))
+	acct, _ := f.newAccount()
+	f.c.ok(rechargePath, map[string]any{"account_no": acct, "out_trade_no": f.orderNo(), "amount": 1, "notify_url": rcv.srv.URL})
+	rcv.waitFor(1)
+	require.Eventually(t, func() bool {
+		d := f.bank.Deliveries("")
+		return len(d) == 1 && d[0].Done
+	}, 5*time.Second, 5*time.Millisecond)
+	code, out := control(t, f.bank, http.MethodGet, "/sandbox/notifications?merchant_id="+DefaultMerchantID, nil)
+	require.Equal(t, http.StatusOK, code)
+	ds := out["deliveries"].([]any)
+	require.Len(t, ds, 1)
+	d := ds[0].(map[string]any)
+	require.Equal(t, "RECHARGE_SUCCEEDED", d["notify_type"])
+	require.Equal(t, rcv.srv.URL, d["url"])
+	require.Equal(t, true, d["done"])
+	require.Regexp(t, `^N[0-9a-f]{32}$`, d["notify_id"])
+	a := d["attempts"].([]any)[0].(map[string]any)
+	require.Equal(t, map[string]any{"time": "2026-11-25 16:00:00", "status": float64(200), "ok": true}, a)
+
+	_, out = control(t, f.bank, http.MethodGet, "/sandbox/notifications?merchant_id=M-other", nil)
+	require.Empty(t, out["deliveries"])
+}

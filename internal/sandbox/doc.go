@@ -1,0 +1,71 @@
+// Package sandbox is the bank side of the e-wallet protocol (PROTOCOL.md),
+// complete and stateful, as an http.Handler: merchant developers run every
+// example against it and merchant CI runs its tests against it. It is not a
+// canned mock: it signs, verifies and encrypts like the bank, keeps
+// balances, orders and limits, and sends notifications with retries.
+//
+// It depends on sign, internal/rules and internal/mask only, never on the
+// client (wallet and the service packages), so that the two sides cannot
+// hide each other's mistakes.
+//
+// # Starting one
+//
+//	bank, err := sandbox.New(sandbox.Options{})   // built-in TEST merchant and keys
+//	defer bank.Close()
+//	srv := httptest.NewServer(bank)
+//	creds := bank.Credentials()                   // app id, merchant key, bank keys
+//
+// The zero Options are a working bank: the test merchant "sandbox-app" /
+// "M100000001", the two bank keys bank-2026-01 (signing) and bank-2026-07,
+// the real clock, memory only. Options.StatePath keeps merchants, accounts,
+// orders, refunds, ledgers and the business clock in a bbolt file across
+// restarts. Every built-in key is a TEST key (testkeys.go), published on
+// purpose.
+//
+// # Authentication
+//
+// Every POST /api/v1/... runs the gateway checks of docs/protocol.md in
+// order: envelope form, app, merchant, timestamp (±300 s on the real
+// clock), path, SM3withSM2 signature, encryption required for the 🔒 APIs,
+// decryption under the bank key named by encrypt_key_id. Every answer is
+// signed by the current signing key, errors included; a SUCCESS answer to an
+// encrypted request is encrypted to the merchant's key.
+//
+// # Errors
+//
+// Answers carry the codes of PROTOCOL.md section 6. PARAM_INVALID messages
+// read "field: reason" and never echo a value. Unknown biz_content fields
+// and fields of the wrong JSON type are refused, naming the field.
+//
+// # Retries and idempotency
+//
+// (app_id, msg_id) is remembered for 24 hours with the fingerprint
+// SM3(path ‖ plaintext biz_content): a repeat gets the original answer in a
+// fresh envelope, a different request MSG_ID_CONFLICT. Retryable answers
+// (SYSTEM_ERROR, SERVICE_UNAVAILABLE, RATE_LIMITED) are not remembered.
+// Concurrent twins are serialised. out_trade_no and out_refund_no are
+// idempotent per merchant; other parameters get ORDER_CONFLICT.
+//
+// # Notifications
+//
+// Every successful money call and account change is notified to the
+// order's notify_url, else the merchant's, signed over "/notify" and
+// encrypted with AAD notify_id, and retried on the section 10 schedule
+// (scaled by Options.NotifyScale) until the receiver answers HTTP 200
+// {"code":"SUCCESS"}. Bank.Deliveries and GET /sandbox/notifications show
+// every attempt.
+//
+// # Testing with it
+//
+// Business time (limits and their turnover, SMS and token expiry, order
+// times) runs on a clock that AdvanceClock (POST /sandbox/clock) moves
+// forward; envelope timestamps stay on the real clock. InjectFault (POST
+// /sandbox/faults) adds latency, HTTP 503, dropped connections before or
+// after the bank acts, and bad signatures. Test data: the SMS code is always
+// 123456; a name containing 不符 or a mobile ending 0000 fails the
+// four-factor check; cards starting with 4 or 5 are credit cards; a
+// grayscale face image fails the face check.
+//
+// The business operations are methods of an internal core type with typed
+// arguments, so that the H5 pages run the same rules as the API.
+package sandbox
