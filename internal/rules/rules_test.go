@@ -12,6 +12,9 @@ func TestIDNumber(t *testing.T) {
 	for _, ok := range []string{"110101199003074514", "11010519491231002X", "44052419500101001X"} {
 		require.NoError(t, IDNumber(ok), ok)
 	}
+	future := "110101" + time.Now().AddDate(1, 0, 0).Format("20060102") + "001"
+	future += string(IDCheckChar(future))
+	require.EqualError(t, IDNumber(future), "birth date is in the future")
 	for in, reason := range map[string]string{
 		"":                    "must be 18 characters",
 		"11010119900307451":   "must be 18 characters",
