@@ -246,23 +246,31 @@ func PIN(t testing.TB, c *wallet.Client) wallet.EncryptedPIN {
 // open with TestPIN) and returns the new account number.
 func (s *Server) OpenAccount(p TestPerson) string {
 	s.t.Helper()
-	ctx := context.Background()
-	c := s.Client()
-	svc := account.New(c)
-	v, err := svc.Verify(ctx, account.VerifyRequest{Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo, Mobile: p.Mobile})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	sms, err := svc.SendSMS(ctx, account.SendSMSRequest{Mobile: p.Mobile, Scene: account.SceneOpen})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	a, err := svc.Open(ctx, account.OpenRequest{UserID: p.UserID, VerifyToken: v.Token, Name: p.Name, IDNumber: p.IDNumber,
-		CardNo: p.CardNo, Mobile: p.Mobile, SMSSerial: sms.Serial, SMSCode: "123456", FaceImage: Face(), Password: PIN(s.t, c)})
+	a, err := Open(context.Background(), s.Client(), p)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	return a.AccountNo
+}
+
+// Open opens an account for a test person through c against any sandbox
+// (its SMS code is always 123456): four factors, SMS, face and TestPIN.
+func Open(ctx context.Context, c *wallet.Client, p TestPerson) (*wallet.Account, error) {
+	svc := account.New(c)
+	v, err := svc.Verify(ctx, account.VerifyRequest{Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo, Mobile: p.Mobile})
+	if err != nil {
+		return nil, err
+	}
+	sms, err := svc.SendSMS(ctx, account.SendSMSRequest{Mobile: p.Mobile, Scene: account.SceneOpen})
+	if err != nil {
+		return nil, err
+	}
+	pin, err := c.EncryptPIN(TestPIN)
+	if err != nil {
+		return nil, err
+	}
+	return svc.Open(ctx, account.OpenRequest{UserID: p.UserID, VerifyToken: v.Token, Name: p.Name, IDNumber: p.IDNumber,
+		CardNo: p.CardNo, Mobile: p.Mobile, SMSSerial: sms.Serial, SMSCode: "123456", FaceImage: Face(), Password: pin})
 }
 
 // Recharge puts amount fen into an account from its bound card.

@@ -103,10 +103,10 @@ func (e *Env) startEmbedded() error {
 	srv := &http.Server{Handler: bank, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	e.BaseURL, e.Embedded = "http://"+ln.Addr().String(), true
+	// Close, not Shutdown: the example is done, and Shutdown would wait five
+	// seconds for a connection a client dialled but never used.
 	e.close = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
+		_ = srv.Close()
 		_ = bank.Close()
 	}
 	return nil
@@ -181,17 +181,31 @@ func (e *Env) config(ctx context.Context, f Flags) (wallet.Config, error) {
 // SetNotifyURL registers url as the merchant's notify URL with the
 // sandbox (POST /sandbox/merchants).
 func (e *Env) SetNotifyURL(ctx context.Context, url string) error {
-	pub, err := e.Config.PrivateKey.Public().MarshalPEM()
+	return e.RegisterMerchant(ctx, e.Config, url)
+}
+
+// RegisterMerchant registers cfg's app, merchant and public key with the
+// sandbox, with notifyURL ("" for none); an app id already there is
+// replaced.
+func (e *Env) RegisterMerchant(ctx context.Context, cfg wallet.Config, notifyURL string) error {
+	pub, err := cfg.PrivateKey.Public().MarshalPEM()
 	if err != nil {
 		return err
 	}
-	body := map[string]string{"app_id": e.Config.AppID, "merchant_id": e.Config.MerchantID, "public_key": string(pub), "notify_url": url}
+	body := map[string]string{"app_id": cfg.AppID, "merchant_id": cfg.MerchantID, "public_key": string(pub), "notify_url": notifyURL}
 	return e.control(ctx, http.MethodPost, "merchants", body, nil)
 }
 
 // AdvanceClock moves the sandbox's business clock (POST /sandbox/clock).
 func (e *Env) AdvanceClock(ctx context.Context, d time.Duration) error {
 	return e.control(ctx, http.MethodPost, "clock", map[string]string{"advance": d.String()}, nil)
+}
+
+// InjectFault makes the next count calls to path misbehave (POST
+// /sandbox/faults): kind is latency, http_503, drop_before_commit,
+// drop_after_commit or bad_signature.
+func (e *Env) InjectFault(ctx context.Context, kind string, count int, path string) error {
+	return e.control(ctx, http.MethodPost, "faults", map[string]any{"kind": kind, "count": count, "path": path}, nil)
 }
 
 // SetSigningKey makes the sandbox sign with another of its keys.
@@ -208,11 +222,7 @@ func Listen(h http.Handler) (string, func(), error) {
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
+	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 func (e *Env) control(ctx context.Context, method, path string, in, out any) error {
