@@ -2,6 +2,8 @@ package account_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -176,4 +178,32 @@ func TestRequestsMaskPersonalData(t *testing.T) {
 		account.Verification{Token: "VTSECRET", BankName: "b", CardType: account.CardDebit},
 	}
 	wallettest.RequireMasked(t, reqs, string(p.Name), string(p.IDNumber), string(p.CardNo), string(p.Mobile), "VTSECRET", "654321", pin.Ciphertext)
+}
+
+func TestRequestsWithAFaceMarshalLikeEncodingJSON(t *testing.T) {
+	p := wallettest.Person()
+	pin, err := wallettest.NewMockBank(t).Client().EncryptPIN("135790")
+	require.NoError(t, err)
+	face := wallettest.Face()
+	open := account.OpenRequest{UserID: p.UserID, VerifyToken: "VT1", Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo,
+		Mobile: p.Mobile, SMSSerial: "S1", SMSCode: "123456", FaceImage: face, Password: pin, Address: `"quoted" <&>`}
+	got, err := open.MarshalJSON()
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(got, &m))
+	require.Equal(t, base64.StdEncoding.EncodeToString(face), m["face_image"])
+	require.Equal(t, string(p.IDNumber), m["id_number"])
+	require.Equal(t, `"quoted" <&>`, m["address"])
+	require.Equal(t, pin.Ciphertext, m["password"])
+	require.NotContains(t, m, "occupation", "omitempty still applies")
+	require.Len(t, m, 11)
+
+	reset := account.ResetPasswordRequest{AccountNo: "6236880000000001", IDNumber: p.IDNumber, SMSSerial: "S1", SMSCode: "1", FaceImage: face, NewPassword: pin}
+	got, err = json.Marshal(reset)
+	require.NoError(t, err)
+	m = nil
+	require.NoError(t, json.Unmarshal(got, &m))
+	require.Equal(t, base64.StdEncoding.EncodeToString(face), m["face_image"])
+	require.Equal(t, pin.Ciphertext, m["new_password"])
+	require.Len(t, m, 6)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm4"
@@ -70,6 +71,71 @@ func Open(k *PrivateKey, encryptKey, ciphertext, aad string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
 	}
 	return pt, nil
+}
+
+// SealedLen is how many bytes SealAppend appends for a plaintext of n
+// bytes: the base64 length of nonce‖ciphertext‖tag.
+func SealedLen(n int) int { return b64.EncodedLen(nonceSize + n + tagSize) }
+
+// SealAppend is Seal for large bodies: it appends the base64 ciphertext to
+// dst instead of returning a string. When dst has SealedLen(len(plaintext))
+// bytes of spare capacity, the only allocation is the key envelope: the
+// ciphertext is made in that spare room and base64-encoded in place. A 1 MiB
+// face image then costs one copy of its ciphertext, not four.
+func SealAppend(dst []byte, to *PublicKey, plaintext []byte, aad string) (encryptKey string, out []byte, err error) {
+	var key [sm4KeySize]byte
+	if _, err := rand.Read(key[:]); err != nil {
+		return "", dst, err
+	}
+	ek, err := sm2Encrypt(to, key[:])
+	if err != nil {
+		return "", dst, err
+	}
+	aead, err := newGCM(key[:])
+	if err != nil {
+		return "", dst, err
+	}
+	var nonce [nonceSize]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return "", dst, err
+	}
+	n := nonceSize + len(plaintext) + tagSize
+	m := b64.EncodedLen(n)
+	dst = slices.Grow(dst, m)
+	region := dst[len(dst) : len(dst)+m]
+	// The raw nonce‖ciphertext‖tag goes at the end of the region, where the
+	// forward base64 pass never overtakes it (see encodeInPlace).
+	raw := append(region[m-n:m-n], nonce[:]...)
+	raw = aead.Seal(raw, nonce[:], plaintext, bytesOf(aad))
+	if len(raw) != n || &raw[0] != &region[m-n] {
+		return "", dst, errors.New("sign: SM4-GCM output is not where it was placed")
+	}
+	encodeInPlace(region, m-n)
+	return b64.EncodeToString(ek), dst[:len(dst)+m], nil
+}
+
+const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// encodeInPlace writes the standard, padded base64 of buf[off:] into
+// buf[:EncodedLen(len(buf)-off)], which must be all of buf. It reads each
+// 3-byte group before it writes the 4 characters of that group, and the
+// writes stay behind the reads as long as off ≥ (len(buf)-off)/3, which
+// holds when buf is exactly the encoded length.
+func encodeInPlace(buf []byte, off int) {
+	n := len(buf) - off
+	di, si := 0, off
+	for ; si+3 <= len(buf); si, di = si+3, di+4 {
+		v := uint(buf[si])<<16 | uint(buf[si+1])<<8 | uint(buf[si+2])
+		buf[di], buf[di+1], buf[di+2], buf[di+3] = b64Alphabet[v>>18&63], b64Alphabet[v>>12&63], b64Alphabet[v>>6&63], b64Alphabet[v&63]
+	}
+	switch n % 3 {
+	case 1:
+		v := uint(buf[si]) << 16
+		buf[di], buf[di+1], buf[di+2], buf[di+3] = b64Alphabet[v>>18&63], b64Alphabet[v>>12&63], '=', '='
+	case 2:
+		v := uint(buf[si])<<16 | uint(buf[si+1])<<8
+		buf[di], buf[di+1], buf[di+2], buf[di+3] = b64Alphabet[v>>18&63], b64Alphabet[v>>12&63], b64Alphabet[v>>6&63], '='
+	}
 }
 
 func sm2Encrypt(to *PublicKey, msg []byte) ([]byte, error) {

@@ -288,3 +288,27 @@ func TestConcurrentUseOfOneKey(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestSealAppend(t *testing.T) {
+	k := testKey(t)
+	for _, n := range []int{0, 1, 2, 3, 100, 1 << 20} {
+		pt := bytes.Repeat([]byte{'z'}, n)
+		prefix := []byte(`{"biz_content":"`)
+		dst := make([]byte, len(prefix), len(prefix)+sign.SealedLen(n))
+		copy(dst, prefix)
+		ek, out, err := sign.SealAppend(dst, k.Public(), pt, "aad")
+		require.NoError(t, err)
+		require.Equal(t, string(prefix), string(out[:len(prefix)]))
+		require.Equal(t, len(prefix)+sign.SealedLen(n), len(out))
+		require.Equal(t, &dst[0], &out[0], "no reallocation when dst has room")
+		got, err := sign.Open(k, ek, string(out[len(prefix):]), "aad")
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(pt, got))
+	}
+	// Without room it still works, by growing dst.
+	ek, out, err := sign.SealAppend(nil, k.Public(), []byte("x"), "a")
+	require.NoError(t, err)
+	got, err := sign.Open(k, ek, string(out), "a")
+	require.NoError(t, err)
+	require.Equal(t, "x", string(got))
+}

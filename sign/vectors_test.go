@@ -188,3 +188,17 @@ func mustHex(t *testing.T, s string) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+func TestEncodeInPlaceMatchesTheStandardEncoder(t *testing.T) {
+	for n := 0; n < 600; n++ {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(i*131 + n*7)
+		}
+		m := base64.StdEncoding.EncodedLen(n)
+		buf := make([]byte, m)
+		copy(buf[m-n:], src)
+		encodeInPlace(buf, m-n)
+		require.Equal(t, base64.StdEncoding.EncodeToString(src), string(buf), "n=%d", n)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/go-resty/resty/v2"
 
@@ -154,15 +155,23 @@ func marshalBiz(req any) ([]byte, error) {
 		return []byte("{}"), nil
 	case json.RawMessage:
 		biz = bytes.TrimSpace(v)
-	default:
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		// Keep "&", "<", ">" readable in the bank's logs; JSON either way.
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(req); err != nil {
+	case json.Marshaler:
+		// Taken as it is, not re-compacted by json.Marshal: requests with a
+		// face image marshal themselves into an exactly sized buffer.
+		var err error
+		if biz, err = v.MarshalJSON(); err != nil {
 			return nil, fmt.Errorf("wallet: request does not marshal to JSON: %w", err)
 		}
-		biz = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	default:
+		// json.Marshal's output is valid JSON of valid UTF-8: no second scan.
+		b, err := json.Marshal(req)
+		if err != nil {
+			return nil, fmt.Errorf("wallet: request does not marshal to JSON: %w", err)
+		}
+		if len(b) == 0 || b[0] != '{' {
+			return nil, errors.New("wallet: request must marshal to a JSON object")
+		}
+		return b, nil
 	}
 	if len(biz) == 0 || biz[0] != '{' || !json.Valid(biz) || !utf8.Valid(biz) {
 		return nil, errors.New("wallet: request must marshal to a JSON object")
@@ -212,6 +221,10 @@ func prepareAttempt(_ *resty.Client, r *resty.Request) error {
 	return nil
 }
 
+// envelope builds one attempt's request body in a single buffer: the
+// biz_content is sealed straight into it (sign.SealAppend), the signature
+// hashes it there, and nothing of the body is copied again. For a 1 MiB
+// face image this is the difference between one and four copies.
 func (cl *call) envelope() ([]byte, error) {
 	c := cl.c
 	fields := map[string]string{
@@ -222,24 +235,79 @@ func (cl *call) envelope() ([]byte, error) {
 		"version":     "1.0",
 		"sign_type":   "SM2",
 	}
+	// Room for the envelope's small fields and the signature, plus the body:
+	// its exact sealed length, or its plain length and some for escapes.
+	size := 512 + len(cl.biz) + len(cl.biz)/8
 	if cl.encrypt {
-		ek, ct, err := sign.Seal(cl.bankKey, cl.biz, cl.msgID)
+		size = 512 + sign.SealedLen(len(cl.biz))
+	}
+	body := make([]byte, 0, size)
+	body = append(body, `{"biz_content":"`...)
+	if cl.encrypt {
+		start := len(body)
+		ek, out, err := sign.SealAppend(body, cl.bankKey, cl.biz, cl.msgID)
 		if err != nil {
 			return nil, fmt.Errorf("wallet: encrypting biz_content: %w", err)
 		}
+		body = out
+		// The base64 text in the body is the field's value as it is signed;
+		// the body is never written there again.
+		fields["biz_content"] = unsafe.String(&body[start], len(body)-start)
 		fields["encrypt_type"] = encryptType
 		fields["encrypt_key"] = ek
 		fields["encrypt_key_id"] = cl.keyID
-		fields["biz_content"] = ct
 	} else {
-		fields["biz_content"] = string(cl.biz)
+		body = appendJSONString(body, cl.biz)
+		fields["biz_content"] = unsafe.String(unsafe.SliceData(cl.biz), len(cl.biz))
+	}
+	body = append(body, '"')
+	for _, k := range [...]string{"app_id", "merchant_id", "msg_id", "timestamp", "version", "sign_type", "encrypt_type", "encrypt_key", "encrypt_key_id"} {
+		if v, ok := fields[k]; ok {
+			body = appendField(body, k, v)
+		}
 	}
 	sig, err := c.cfg.PrivateKey.SignCanonical(cl.signPath, fields)
 	if err != nil {
 		return nil, fmt.Errorf("wallet: signing: %w", err)
 	}
-	fields["sign"] = sig
-	return json.Marshal(fields)
+	body = appendField(body, "sign", sig)
+	return append(body, '}'), nil
+}
+
+func appendField(dst []byte, k, v string) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, k...)
+	dst = append(dst, '"', ':', '"')
+	dst = appendJSONString(dst, v)
+	return append(dst, '"')
+}
+
+// appendJSONString appends s escaped for a JSON string: quote, backslash
+// and control characters; everything else, UTF-8 included, as it is.
+func appendJSONString[T string | []byte](dst []byte, s T) []byte {
+	const hex = "0123456789abcdef"
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, s[last:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+		}
+		last = i + 1
+	}
+	return append(dst, s[last:]...)
 }
 
 // observeAttempt is resty's after-response hook: it verifies the answer of

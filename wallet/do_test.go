@@ -431,3 +431,15 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	require.Len(t, bank.Requests(), 32)
 }
+
+func TestPlainEnvelopeEscapesLikeJSON(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.Reply("payment/query", order{})
+	c := bank.Client(wallet.WithEncryption(wallet.EncryptRequired))
+	odd := "quote\" backslash\\ newline\n tab\t nul\x00 bell\x07 中文 <&> \u2028"
+	require.NoError(t, c.Do(ctx, "payment/query", map[string]string{"out_trade_no": odd}, nil))
+	var sent map[string]string
+	require.NoError(t, bank.Requests()[0].Decode(&sent))
+	require.Equal(t, odd, sent["out_trade_no"], "the bank reads back exactly what was signed")
+}

@@ -2,7 +2,6 @@ package wallet
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -44,7 +43,7 @@ func defaultOptions() options {
 		retries:    2,
 		backoffMin: 200 * time.Millisecond,
 		backoffMax: 3 * time.Second,
-		logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		logger:     slog.New(slog.DiscardHandler),
 		clock:      time.Now,
 		policy:     EncryptAll,
 	}

@@ -52,18 +52,27 @@ type Account struct {
 
 // UnmarshalJSON reads the protocol's time format into OpenedAt and ClosedAt.
 func (a *Account) UnmarshalJSON(b []byte) error {
-	type plain Account
-	v := struct {
-		*plain
-		OpenedAt wire.Time `json:"opened_at"`
-		ClosedAt wire.Time `json:"closed_at"`
-	}{plain: (*plain)(a)}
-	if err := json.Unmarshal(b, &v); err != nil {
+	v := a.wire()
+	if err := json.Unmarshal(b, v); err != nil {
 		return err
 	}
-	a.OpenedAt, a.ClosedAt = v.OpenedAt.Time, v.ClosedAt.Time
+	a.fromWire(v)
 	return nil
 }
+
+// accountJSON is Account as the wire has it: the same fields, with the
+// times in the protocol's format.
+type accountJSON struct {
+	*accountPlain
+	OpenedAt wire.Time `json:"opened_at"`
+	ClosedAt wire.Time `json:"closed_at"`
+}
+
+type accountPlain Account // Account's fields without its methods
+
+func (a *Account) wire() *accountJSON { return &accountJSON{accountPlain: (*accountPlain)(a)} }
+
+func (a *Account) fromWire(v *accountJSON) { a.OpenedAt, a.ClosedAt = v.OpenedAt.Time, v.ClosedAt.Time }
 
 // Wallet is the answer of wallet/query (我的钱包): whether the person has an
 // open account in this merchant's channel, and if so, the account.
@@ -72,20 +81,23 @@ type Wallet struct {
 	Account *Account // nil when !Opened
 }
 
-// UnmarshalJSON reads the flat wallet/query object.
+// UnmarshalJSON reads the flat wallet/query object in one pass: the
+// account's fields and "opened" side by side.
 func (w *Wallet) UnmarshalJSON(b []byte) error {
-	var head struct {
+	var a Account
+	v := struct {
+		*accountJSON
 		Opened bool `json:"opened"`
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
+	}{accountJSON: a.wire()}
+	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	w.Opened, w.Account = head.Opened, nil
-	if !head.Opened {
-		return nil
+	a.fromWire(v.accountJSON)
+	w.Opened, w.Account = v.Opened, nil
+	if v.Opened {
+		w.Account = &a
 	}
-	w.Account = new(Account)
-	return json.Unmarshal(b, w.Account)
+	return nil
 }
 
 // OrderType is the kind of a money movement.

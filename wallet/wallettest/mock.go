@@ -34,6 +34,7 @@ type MockBank struct {
 	MerchantKey *sign.PrivateKey // TEST KEY
 
 	t         testing.TB
+	bench     *testing.B // set by Benchmark: bank work off the clock, nothing recorded
 	mu        sync.Mutex
 	bankKeys  map[string]*sign.PrivateKey
 	signingID string
@@ -181,7 +182,31 @@ func (m *MockBank) Requests() []*Request {
 	return append([]*Request(nil), m.requests...)
 }
 
+// RoundTrip answers a request directly, without httpmock's routing (which
+// runs each responder in its own goroutine): give the MockBank itself to
+// wallet.WithTransport in benchmarks, so that they measure the SDK.
+func (m *MockBank) RoundTrip(r *http.Request) (*http.Response, error) { return m.respond(r) }
+
+// Benchmark makes the mock bank's own work (verifying, decrypting,
+// signing, encrypting) stop b's timer and memory count, so that a
+// benchmark of client calls measures the SDK alone; and it stops recording
+// requests, so that long runs do not hold every body. Use it with the
+// MockBank as the client's transport (see RoundTrip): the timer may only
+// be stopped from the benchmark's goroutine.
+func (m *MockBank) Benchmark(b *testing.B) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.bench = b
+}
+
 func (m *MockBank) respond(hr *http.Request) (*http.Response, error) {
+	m.mu.Lock()
+	bench := m.bench
+	m.mu.Unlock()
+	if bench != nil {
+		bench.StopTimer()
+		defer bench.StartTimer()
+	}
 	path := strings.TrimPrefix(hr.URL.Path, "/api/v1/")
 	body, err := io.ReadAll(hr.Body)
 	if err != nil {
@@ -190,7 +215,7 @@ func (m *MockBank) respond(hr *http.Request) (*http.Response, error) {
 	req, gatewayCode, gatewayMsg := m.verify(hr.URL.Path, path, body)
 	m.mu.Lock()
 	handler := m.handlers[path]
-	if req != nil {
+	if req != nil && m.bench == nil {
 		m.attempts[req.MsgID]++
 		req.Attempt = m.attempts[req.MsgID]
 		m.requests = append(m.requests, req)

@@ -1,0 +1,120 @@
+package perf
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/xinyun-open/ewallet-go/account"
+	"github.com/xinyun-open/ewallet-go/internal/rules"
+	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
+)
+
+var ctx = context.Background()
+
+// benchE2E calls wallet/query against the sandbox over loopback HTTP from
+// callers goroutines and reports calls/s and calls/s per core (GOMAXPROCS).
+func benchE2E(b *testing.B, callers int) {
+	sb := wallettest.NewServer(b)
+	c := sb.Client()
+	p := wallettest.Person()
+	req := wallet.QueryRequest{IDNumber: p.IDNumber, Mobile: p.Mobile, UserID: p.UserID}
+	// One warm-up call so that connections exist.
+	if _, err := c.Query(ctx, req); err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(max(1, callers/runtime.GOMAXPROCS(0)))
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Query(ctx, req); err != nil {
+				b.Error(err)
+				return
+			}
+			n.Add(1)
+		}
+	})
+	perSec := float64(n.Load()) / b.Elapsed().Seconds()
+	b.ReportMetric(perSec, "calls/s")
+	b.ReportMetric(perSec/float64(runtime.GOMAXPROCS(0)), "calls/s/core")
+}
+
+// BenchmarkE2ESerial is one caller at a time: latency-bound.
+func BenchmarkE2ESerial(b *testing.B) {
+	defer func(p int) { runtime.GOMAXPROCS(p) }(runtime.GOMAXPROCS(0))
+	benchE2ESerial(b)
+}
+
+func benchE2ESerial(b *testing.B) {
+	sb := wallettest.NewServer(b)
+	c := sb.Client()
+	p := wallettest.Person()
+	req := wallet.QueryRequest{IDNumber: p.IDNumber, Mobile: p.Mobile, UserID: p.UserID}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Query(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perSec := float64(b.N) / b.Elapsed().Seconds()
+	b.ReportMetric(perSec, "calls/s")
+	b.ReportMetric(perSec/float64(runtime.GOMAXPROCS(0)), "calls/s/core")
+}
+
+// BenchmarkE2E1 and BenchmarkE2E8: 1 and 8 concurrent callers on one
+// Client; calls/s/core divides by GOMAXPROCS, since client and bank share
+// the machine.
+func BenchmarkE2E1(b *testing.B) { benchE2E(b, 1) }
+func BenchmarkE2E8(b *testing.B) { benchE2E(b, 8) }
+
+// faceMiB is a PNG of just under 1 MiB (random pixels do not compress).
+func faceMiB(b *testing.B) wallet.FaceImage {
+	r := rand.New(rand.NewPCG(1, 2))
+	img := image.NewNRGBA(image.Rect(0, 0, 588, 588))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(r.Uint32())
+	}
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = 255
+	}
+	img.Set(0, 0, color.NRGBA{1, 2, 3, 255})
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		b.Fatal(err)
+	}
+	if buf.Len() > rules.MaxImageBytes || buf.Len() < rules.MaxImageBytes*9/10 {
+		b.Fatalf("face image is %d bytes, want just under 1 MiB", buf.Len())
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkOpenFaceMiB is account.Open with a face image of just under
+// 1 MiB against an in-memory bank whose work is off the clock: the SDK's
+// time and bytes allocated for the largest request of the protocol.
+func BenchmarkOpenFaceMiB(b *testing.B) {
+	bank := wallettest.NewMockBank(b)
+	bank.Reply("account/open", `{"account_no":"6236880000000001","status":"NORMAL","bound_card":{"bank_name":"b","card_no_masked":"6222********1234"},"opened_at":"2026-11-25 16:00:00"}`)
+	bank.Benchmark(b)
+	c := bank.Client(wallet.WithTransport(bank))
+	svc := account.New(c)
+	p := wallettest.Person()
+	face := faceMiB(b)
+	req := account.OpenRequest{UserID: p.UserID, VerifyToken: "VT1", Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo,
+		Mobile: p.Mobile, SMSSerial: "S1", SMSCode: "123456", FaceImage: face, Password: wallettest.PIN(b, c)}
+	b.SetBytes(int64(len(face)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := svc.Open(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
