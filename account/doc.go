@@ -35,4 +35,17 @@
 // Names, identity numbers, card numbers, mobiles, SMS codes, verify tokens,
 // face images and PINs are of types that print masked with fmt and slog;
 // they travel in clear only inside the encrypted biz_content.
+//
+// # Retries and unknown outcomes
+//
+// The client retries what the protocol allows (see package wallet). When
+// Open ends with wallet.OutcomeUnknown(err), ask wallet.Client.Query whether
+// the account exists before opening again.
+//
+// # Testing
+//
+// wallettest.NewServer(t) runs the sandbox bank with a ready client;
+// wallettest.Person() makes a person who passes its four-factor check,
+// wallettest.Face() a photo that passes its face check, and
+// Server.OpenAccount the whole journey in one call.
 package account

@@ -40,4 +40,18 @@
 // names the field. The bank's refusals match the sentinels of package
 // wallet with errors.Is: wallet.ErrInsufficientBalance,
 // wallet.ErrDailyLimitExceeded, wallet.ErrPasswordIncorrect, ...
+//
+// # Notifications
+//
+// Every successful money call is also notified to the merchant
+// (RECHARGE_SUCCEEDED, WITHDRAW_SUCCEEDED, PAYMENT_SUCCEEDED,
+// TRANSFER_SUCCEEDED, REFUND_SUCCEEDED) with the same Order or Refund the
+// call returned; see wallet.Client.NotificationHandler.
+//
+// # Testing
+//
+// wallettest.NewServer(t) runs the sandbox bank: OpenAccount and Recharge
+// prepare an account, AdvanceClock moves its business day for the limits,
+// InjectFault makes it drop connections or corrupt signatures to test the
+// unknown-outcome path, Ledger shows every balance change.
 package payment

@@ -211,6 +211,7 @@ type attemptTimeout struct {
 	d    time.Duration
 }
 
+// RoundTrip sends r under the attempt's deadline.
 func (t attemptTimeout) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), t.d)
 	resp, err := t.next.RoundTrip(r.WithContext(ctx))
@@ -228,6 +229,7 @@ type cancelOnClose struct {
 	cancel context.CancelFunc
 }
 
+// Close closes the body and releases the deadline.
 func (b cancelOnClose) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()

@@ -76,6 +76,7 @@ type APIError struct {
 	HTTPStatus int       // always 200 for a verified answer
 }
 
+// Error reads "wallet: path: CODE: message (msg_id …)".
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("wallet: ")
@@ -114,6 +115,7 @@ type FieldError struct {
 	Reason string // what is wrong, e.g. "check digit does not match"
 }
 
+// Error reads "wallet: invalid field: reason".
 func (e *FieldError) Error() string { return "wallet: invalid " + e.Field + ": " + e.Reason }
 
 // Is matches ErrParamInvalid.
@@ -161,6 +163,8 @@ type TransportError struct {
 	Err        error  // the cause: a net error, a context error, ErrUnverifiedResponse, ...
 }
 
+// Error says whether the request may have been sent, and why no answer
+// could be trusted.
 func (e *TransportError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "wallet: %s: ", e.Path)

@@ -27,22 +27,41 @@ type Mobile string
 // Name is a person's name. Printed: *三.
 type Name string
 
-func (v IDNumber) String() string   { return mask.IDNumber(string(v)) }
-func (v CardNumber) String() string { return mask.Card(string(v)) }
-func (v Mobile) String() string     { return mask.Mobile(string(v)) }
-func (v Name) String() string       { return mask.Name(string(v)) }
+// String is the masked form: 3 first and 4 last characters.
+func (v IDNumber) String() string { return mask.IDNumber(string(v)) }
 
 // Format prints the masked form for every verb, %#v and %x included.
-func (v IDNumber) Format(f fmt.State, _ rune)   { fmt.Fprint(f, v.String()) }
-func (v CardNumber) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
-func (v Mobile) Format(f fmt.State, _ rune)     { fmt.Fprint(f, v.String()) }
-func (v Name) Format(f fmt.State, _ rune)       { fmt.Fprint(f, v.String()) }
+func (v IDNumber) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
 
 // LogValue makes slog print the masked form.
-func (v IDNumber) LogValue() slog.Value   { return slog.StringValue(v.String()) }
+func (v IDNumber) LogValue() slog.Value { return slog.StringValue(v.String()) }
+
+// String is the masked form: 4 first and 4 last digits.
+func (v CardNumber) String() string { return mask.Card(string(v)) }
+
+// Format prints the masked form for every verb.
+func (v CardNumber) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
+
+// LogValue makes slog print the masked form.
 func (v CardNumber) LogValue() slog.Value { return slog.StringValue(v.String()) }
-func (v Mobile) LogValue() slog.Value     { return slog.StringValue(v.String()) }
-func (v Name) LogValue() slog.Value       { return slog.StringValue(v.String()) }
+
+// String is the masked form: 3 first and 4 last digits.
+func (v Mobile) String() string { return mask.Mobile(string(v)) }
+
+// Format prints the masked form for every verb.
+func (v Mobile) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
+
+// LogValue makes slog print the masked form.
+func (v Mobile) LogValue() slog.Value { return slog.StringValue(v.String()) }
+
+// String is the masked form: the last character only.
+func (v Name) String() string { return mask.Name(string(v)) }
+
+// Format prints the masked form for every verb.
+func (v Name) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
+
+// LogValue makes slog print the masked form.
+func (v Name) LogValue() slog.Value { return slog.StringValue(v.String()) }
 
 // EncryptedPIN is a six-digit PIN encrypted to one bank key (PROTOCOL.md
 // section 5). Get one from Client.EncryptPIN, or build one from a ciphertext
@@ -94,6 +113,7 @@ func (c *Client) EncryptPIN(pin string) (EncryptedPIN, error) {
 // (an SMS code, a verify token). Printed: ******.
 type Secret string
 
+// String shows only that a value is there.
 func (s Secret) String() string {
 	if s == "" {
 		return ""

@@ -2,6 +2,7 @@ package wallettest
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -72,49 +73,83 @@ func WithoutNotifyReceiver() ServerOption { return func(o *serverOptions) { o.re
 // ends.
 func NewServer(t testing.TB, opts ...ServerOption) *Server {
 	t.Helper()
+	s, stop, err := start(t, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return s
+}
+
+// StartServer is NewServer for examples and programs, which have no
+// testing.TB: call stop when done. Its helpers panic where NewServer's
+// would fail the test.
+func StartServer(opts ...ServerOption) (s *Server, stop func(), err error) {
+	return start(nil, opts)
+}
+
+func start(t testing.TB, opts []ServerOption) (*Server, func(), error) {
 	o := serverOptions{notifyScale: 0.001, receiver: true}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	bank, err := sandbox.New(sandbox.Options{NotifyScale: o.notifyScale, NotifyTimeout: 2 * time.Second})
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	hs := httptest.NewServer(bank)
 	s := &Server{URL: hs.URL, t: t, bank: bank, opts: o, seen: make(chan struct{})}
-	t.Cleanup(func() {
-		hs.Close()
-		_ = bank.Close()
-	})
-	if o.receiver {
-		rs := httptest.NewServer(s.Client().NotificationHandler(s.collect))
-		t.Cleanup(rs.Close)
-		creds := bank.Credentials()
-		pub, err := sign.ParsePublicKey([]byte(creds.MerchantPublicKeyPEM))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := bank.RegisterMerchant(sandbox.Merchant{AppID: creds.AppID, MerchantID: creds.MerchantID, PublicKey: pub, NotifyURL: rs.URL + "/notify"}); err != nil {
-			t.Fatal(err)
+	stops := []func(){hs.Close, func() { _ = bank.Close() }}
+	stop := func() {
+		for _, f := range stops {
+			f()
 		}
 	}
-	return s
+	if o.receiver {
+		rs := httptest.NewServer(s.Client().NotificationHandler(s.collect))
+		stops = append([]func(){rs.Close}, stops...)
+		creds := bank.Credentials()
+		pub, err := sign.ParsePublicKey([]byte(creds.MerchantPublicKeyPEM))
+		if err == nil {
+			err = bank.RegisterMerchant(sandbox.Merchant{AppID: creds.AppID, MerchantID: creds.MerchantID, PublicKey: pub, NotifyURL: rs.URL + "/notify"})
+		}
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+	}
+	return s, stop, nil
+}
+
+// fatal ends the test, or panics outside one (StartServer).
+func (s *Server) fatal(args ...any) {
+	if s.t == nil {
+		panic(fmt.Sprint(append([]any{"wallettest: "}, args...)...))
+	}
+	s.t.Helper()
+	s.t.Fatal(args...)
+}
+
+func (s *Server) helper() {
+	if s.t != nil {
+		s.t.Helper()
+	}
 }
 
 // Config is a wallet.Config for the sandbox's test merchant, trusting both
 // sandbox bank keys. Every key in it is a TEST KEY.
 func (s *Server) Config() wallet.Config {
-	s.t.Helper()
+	s.helper()
 	creds := s.bank.Credentials()
 	key, err := sign.ParsePrivateKey([]byte(creds.MerchantPrivateKeyPEM))
 	if err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 	keys := map[string]*sign.PublicKey{}
 	for _, k := range creds.BankKeys {
 		pub, err := sign.ParsePublicKey([]byte(k.PublicKeyPEM))
 		if err != nil {
-			s.t.Fatal(err)
+			s.fatal(err)
 		}
 		keys[k.KeyID] = pub
 	}
@@ -124,11 +159,11 @@ func (s *Server) Config() wallet.Config {
 // Client returns a new client of the sandbox's test merchant. A short
 // backoff comes first, so opts can replace it.
 func (s *Server) Client(opts ...wallet.Option) *wallet.Client {
-	s.t.Helper()
+	s.helper()
 	base := []wallet.Option{wallet.WithBackoff(time.Millisecond, 20*time.Millisecond)}
 	c, err := wallet.NewClient(s.Config(), append(base, opts...)...)
 	if err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 	return c
 }
@@ -148,42 +183,42 @@ func (s *Server) BusinessNow() time.Time { return s.bank.BusinessNow() }
 // InjectFault makes the next f.Count API calls misbehave (see the Fault*
 // kinds).
 func (s *Server) InjectFault(f Fault) {
-	s.t.Helper()
+	s.helper()
 	if err := s.bank.InjectFault(f); err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 }
 
 // SetSigningKey makes the bank sign with another of its keys.
 func (s *Server) SetSigningKey(id string) {
-	s.t.Helper()
+	s.helper()
 	if err := s.bank.SetSigningKey(id); err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 }
 
 // Freeze freezes an account, as the bank's risk control would.
 func (s *Server) Freeze(accountNo string) {
-	s.t.Helper()
+	s.helper()
 	if err := s.bank.Freeze(accountNo); err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 }
 
 // Unfreeze lifts a freeze.
 func (s *Server) Unfreeze(accountNo string) {
-	s.t.Helper()
+	s.helper()
 	if err := s.bank.Unfreeze(accountNo); err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 }
 
 // Ledger returns an account's balance changes, oldest first.
 func (s *Server) Ledger(accountNo string) []LedgerEntry {
-	s.t.Helper()
+	s.helper()
 	l, err := s.bank.Ledger(accountNo)
 	if err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 	return l
 }
@@ -211,7 +246,7 @@ func (s *Server) Notifications() []*wallet.Notification {
 // WaitNotification waits up to 5 s for a received notification that match
 // accepts, and fails the test without one.
 func (s *Server) WaitNotification(match func(*wallet.Notification) bool) *wallet.Notification {
-	s.t.Helper()
+	s.helper()
 	deadline := time.After(5 * time.Second)
 	for {
 		s.mu.Lock()
@@ -226,7 +261,7 @@ func (s *Server) WaitNotification(match func(*wallet.Notification) bool) *wallet
 		select {
 		case <-seen:
 		case <-deadline:
-			s.t.Fatal("wallettest: no matching notification within 5 s")
+			s.fatal("no matching notification within 5 s")
 			return nil
 		}
 	}
@@ -245,10 +280,10 @@ func PIN(t testing.TB, c *wallet.Client) wallet.EncryptedPIN {
 // OpenAccount walks the account-opening journey for p (four factors, SMS,
 // open with TestPIN) and returns the new account number.
 func (s *Server) OpenAccount(p TestPerson) string {
-	s.t.Helper()
+	s.helper()
 	a, err := Open(context.Background(), s.Client(), p)
 	if err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 	return a.AccountNo
 }
@@ -275,11 +310,11 @@ func Open(ctx context.Context, c *wallet.Client, p TestPerson) (*wallet.Account,
 
 // Recharge puts amount fen into an account from its bound card.
 func (s *Server) Recharge(accountNo string, amount int64) *wallet.Order {
-	s.t.Helper()
+	s.helper()
 	o, err := payment.New(s.Client()).Recharge(context.Background(), payment.RechargeRequest{
 		AccountNo: accountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: amount})
 	if err != nil {
-		s.t.Fatal(err)
+		s.fatal(err)
 	}
 	return o
 }
