@@ -51,6 +51,39 @@ func BenchmarkCallCryptoFloor(b *testing.B) {
 	}
 }
 
+// BenchmarkBankCryptoFloor is what the bank cannot avoid for the same
+// call: verify the request's signature, open its body, seal the answer's
+// body to the merchant and sign the answer. With the client's floor it
+// bounds the calls per second one core can carry end to end.
+func BenchmarkBankCryptoFloor(b *testing.B) {
+	merchant, _ := sign.GenerateKey()
+	bank, _ := sign.GenerateKey()
+	biz, _ := json.Marshal(benchQuery)
+	msgID := "3fc9228fbae88fd580663a0454b68312"
+	ek, ct, _ := sign.Seal(bank.Public(), biz, msgID)
+	req := map[string]string{"app_id": "a", "merchant_id": "m", "msg_id": msgID, "timestamp": "2026-11-25 16:00:00",
+		"version": "1.0", "sign_type": "SM2", "encrypt_type": "SM4-GCM", "encrypt_key": ek, "encrypt_key_id": "k", "biz_content": ct}
+	reqSig, _ := merchant.SignCanonical("/api/v1/wallet/query", req)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := merchant.Public().VerifyCanonical("/api/v1/wallet/query", req, reqSig); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := sign.Open(bank, ek, ct, msgID); err != nil {
+			b.Fatal(err)
+		}
+		ansKey, ansBody, err := sign.Seal(merchant.Public(), []byte(benchWallet), msgID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		answer := map[string]string{"app_id": "a", "msg_id": msgID, "timestamp": "2026-11-25 16:00:00", "code": "SUCCESS", "msg": "ok",
+			"sign_key_id": "k", "sign_type": "SM2", "encrypt_type": "SM4-GCM", "encrypt_key": ansKey, "biz_content": ansBody}
+		if _, err := bank.SignCanonical("/api/v1/wallet/query", answer); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // cannedBank answers every request with one pre-signed, pre-encrypted
 // answer: the benchmark fixes the msg_id (WithMsgID), so one answer fits
 // every call, and the bank's side costs nothing but reading the request.
