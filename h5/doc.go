@@ -23,4 +23,10 @@
 //
 // Bad fields give a *wallet.FieldError naming the field, before anything is
 // signed.
+//
+// # Testing
+//
+// The sandbox bank (wallettest.NewServer) serves the eight pages, so a
+// test can open a link, follow the flow and verify the return; the
+// project's own browser test does so in headless Chromium.
 package h5
