@@ -96,6 +96,7 @@ type Bank struct {
 	msgs    *msgCache
 	faults  faultSet
 	apis    map[string]apiSpec
+	h5      *h5Site
 	testKey *sign.PrivateKey // the built-in merchant's private key
 
 	closeOnce sync.Once
@@ -156,6 +157,10 @@ func New(opts Options) (*Bank, error) {
 	}
 	b.core = &core{st: b.st, log: opts.Logger, notify: b.notify.send}
 	b.apis = b.apiTable()
+	if b.h5, err = newH5Site(b); err != nil {
+		cancel()
+		return nil, err
+	}
 
 	// The built-in merchant first, then the state file (which remembers
 	// later registrations), then explicit options, which win.
@@ -198,9 +203,10 @@ func (b *Bank) isClosing() bool {
 	}
 }
 
-// ServeHTTP serves the signed API under /api/v1/ and the control API under
-// /sandbox/. The bank may be mounted under a prefix (/bank/api/v1/...): the
-// signed path always starts at /api/v1/.
+// ServeHTTP serves the signed API under /api/v1/, the H5 pages under /h5/
+// and the control API under /sandbox/. The bank may be mounted under a
+// prefix (/bank/api/v1/...): the signed path always starts at /api/v1/ or
+// /h5/.
 func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	if sub, ok := under(p, "/api/v1/"); ok {
@@ -211,11 +217,11 @@ func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.serveControl(w, r, sub)
 		return
 	}
-	if _, ok := under(p, "/h5/"); ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "the H5 pages are not available in this sandbox version"})
+	if sub, ok := under(p, "/h5/"); ok {
+		b.h5.serve(w, r, p[:len(p)-len(sub)], sub)
 		return
 	}
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found: the sandbox serves /api/v1/... and /sandbox/..."})
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found: the sandbox serves /api/v1/..., /h5/... and /sandbox/..."})
 }
 
 // under finds the part of path from prefix on, at the start or after a

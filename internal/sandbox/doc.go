@@ -31,6 +31,14 @@
 // signed by the current signing key, errors included; a SUCCESS answer to an
 // encrypted request is encrypted to the merchant's key.
 //
+// # H5 pages
+//
+// GET /h5/{page}?{link} serves the eight bank-hosted pages of section 9
+// (h5.go): the link is verified (signature, 10-minute window, single-use
+// nonce, fields, encrypted prefill) before anything renders, then the flow
+// runs in a 30-minute server-side session through the same business
+// operations as the API, and ends with a signed 303 to return_url.
+//
 // # Errors
 //
 // Answers carry the codes of PROTOCOL.md section 6. PARAM_INVALID messages

@@ -163,7 +163,7 @@ func TestGatewayNonPostAndUnknownRoutes(t *testing.T) {
 	f.bank.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nothing", nil))
 	require.Equal(t, http.StatusNotFound, rec.Code)
 	rec = httptest.NewRecorder()
-	f.bank.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/h5/wallet", nil))
+	f.bank.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/h5/nothing", nil))
 	require.Equal(t, http.StatusNotFound, rec.Code)
 }
 

@@ -1,0 +1,356 @@
+package h5_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/xinyun-open/ewallet-go/h5"
+	"github.com/xinyun-open/ewallet-go/payment"
+	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
+)
+
+// The bank-hosted pages, clicked through in headless Chromium on a 375 px
+// phone screen: links from the SDK's Builder, forms filled as a user would,
+// returns verified with VerifyReturn, notifications seen by the merchant's
+// receiver. Every page is photographed; UPDATE_SCREENSHOTS=1 copies the
+// pictures into docs/screenshots.
+//
+// Needs Chromium (Debian: apt-get install chromium fonts-wqy-microhei; the
+// CJK font keeps Chinese from rendering as boxes). Without it the test
+// skips.
+
+// chromium finds a Chromium or Chrome on PATH.
+func chromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// returns is the merchant's return_url: it records every redirect that
+// lands on it and shows a plain page.
+type returns struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	urls []*url.URL
+}
+
+func newReturns(t *testing.T) *returns {
+	r := &returns{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path != "/back" {
+			// The browser asks for /favicon.ico after the page, at a time
+			// of its choosing: it is no return, and must not look like one.
+			http.NotFound(w, req)
+			return
+		}
+		r.mu.Lock()
+		u := *req.URL
+		r.urls = append(r.urls, &u)
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!DOCTYPE html><title>merchant</title><h1 id="returned">returned</h1>`))
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// url is a return_url with a parameter of the merchant's own, which must
+// come back untouched.
+func (r *returns) url(flow string) string { return r.srv.URL + "/back?flow=" + flow }
+
+func (r *returns) last(t *testing.T) *url.URL {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	require.NotEmpty(t, r.urls, "nothing came back to the merchant")
+	return r.urls[len(r.urls)-1]
+}
+
+// tab is one browser tab on a phone-sized screen.
+type tab struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string // where screenshots go
+}
+
+func newTab(t *testing.T, exe string) *tab {
+	t.Helper()
+	// The whole browser session has a deadline, so a page that never loads
+	// fails the test instead of hanging it.
+	base, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	t.Cleanup(cancel)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(base,
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.WindowSize(375, 812),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	t.Cleanup(cancelCtx)
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile, chromedp.EmulateTouch)))
+	b := &tab{t: t, ctx: ctx, shots: t.TempDir()}
+	t.Cleanup(func() {
+		// What the browser showed when the test failed, to tell a page's
+		// error from the test's.
+		if t.Failed() {
+			where, _ := chromedp.Run(ctx, chromedp.Location())
+			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+			t.Logf("the browser was at %s showing:\n%s", where, body)
+		}
+	})
+	return b
+}
+
+// open loads a link and fails unless the page answers with want.
+func (b *tab) open(link string, want int) {
+	b.t.Helper()
+	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(link))
+	require.NoError(b.t, err)
+	require.Equal(b.t, int64(want), resp.Status, "%s", resp.URL)
+}
+
+// press clicks a button that submits its form and waits for the next page.
+func (b *tab) press(css string) {
+	b.t.Helper()
+	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(css)))
+	require.NoError(b.t, err)
+	require.Equal(b.t, int64(http.StatusOK), resp.Status, "%s", resp.URL)
+}
+
+func (b *tab) typeIn(id, text string) {
+	b.t.Helper()
+	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.SendKeys(chromedp.ID(id), text)))
+}
+
+func (b *tab) value(id string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID(id)))
+	require.NoError(b.t, err)
+	return v
+}
+
+func (b *tab) text(css string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(css)))
+	require.NoError(b.t, err)
+	return v
+}
+
+// shoot takes a full-page screenshot at 375 px, and checks that nothing is
+// wider than the screen.
+func (b *tab) shoot(name string) {
+	b.t.Helper()
+	width, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	require.NoError(b.t, err)
+	require.LessOrEqual(b.t, width, 375, "%s overflows a 375 px screen", name)
+	// The screen grows to the page's height for the picture: Chromium does
+	// not always paint what lies below a mobile viewport.
+	height, err := chromedp.Run(b.ctx, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
+	require.NoError(b.t, err)
+	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.EmulateViewport(375, max(height, 812), chromedp.EmulateMobile, chromedp.EmulateTouch)))
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	require.NoError(b.t, err)
+	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile, chromedp.EmulateTouch)))
+	require.NoError(b.t, os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644))
+	if os.Getenv("UPDATE_SCREENSHOTS") == "1" {
+		dir := filepath.Join("..", "docs", "screenshots")
+		require.NoError(b.t, os.MkdirAll(dir, 0o755))
+		require.NoError(b.t, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
+	}
+}
+
+// returned verifies the redirect the merchant just got, as a merchant
+// must, and that its own parameter came back.
+func returned(t *testing.T, b *h5.Builder, r *returns, flow string) *h5.Return {
+	t.Helper()
+	u := r.last(t)
+	require.Equal(t, flow, u.Query().Get("flow"), "the merchant's own parameter")
+	ret, err := b.VerifyReturn(u)
+	require.NoError(t, err)
+	return ret
+}
+
+func TestBrowserH5Pages(t *testing.T) {
+	exe := chromium()
+	if exe == "" {
+		t.Skip("no Chromium on PATH (looked for chromium, chromium-browser, google-chrome): " +
+			"apt-get install chromium fonts-wqy-microhei to run the H5 browser test")
+	}
+	start := time.Now()
+	sb := wallettest.NewServer(t)
+	client := sb.Client()
+	b := h5.New(client)
+	back := newReturns(t)
+	tab := newTab(t, exe)
+	ctx := context.Background()
+	p := wallettest.Person()
+	common := func(flow string) h5.Common { return h5.Common{UserID: p.UserID, ReturnURL: back.url(flow)} }
+	link := func(page h5.Page) string {
+		t.Helper()
+		l, err := b.URL(page)
+		require.NoError(t, err)
+		return l
+	}
+
+	// 开户, prefilled from the encrypted data of the link.
+	openLink := link(h5.Open{Common: common("open"), Name: p.Name, IDNumber: p.IDNumber, Mobile: p.Mobile, CardNo: p.CardNo})
+	tab.open(openLink, http.StatusOK)
+	require.Equal(t, string(p.Name), tab.value("name"))
+	require.Equal(t, string(p.IDNumber), tab.value("id_number"))
+	require.Equal(t, string(p.Mobile), tab.value("mobile"))
+	require.Equal(t, string(p.CardNo), tab.value("card_no"))
+	tab.press(`button[value="sms"]`)
+	require.Contains(t, tab.text(".alert.info"), "验证码已发送")
+	tab.press(`button[value="testface"]`)
+	require.Contains(t, tab.text(".face-ok"), "已采集人脸照片")
+	tab.typeIn("sms_code", "123456")
+	tab.typeIn("pin", wallettest.TestPIN)
+	tab.typeIn("pin2", wallettest.TestPIN)
+	tab.shoot("open")
+	tab.press(`.actions button[value="submit"]`)
+	r := returned(t, b, back, "open")
+	require.Equal(t, "open", r.Page)
+	require.Equal(t, h5.ResultSuccess, r.Result)
+	acct := r.AccountNo
+	require.NotEmpty(t, acct)
+	sb.WaitNotification(func(n *wallet.Notification) bool {
+		a, err := n.Account()
+		return n.Type == wallet.NotifyAccountOpened && err == nil && a.AccountNo == acct
+	})
+
+	// A reused link and a tampered one get the error page, never the flow.
+	tab.open(openLink, http.StatusForbidden)
+	require.Equal(t, "链接已被使用", tab.text(".result h2"))
+	tampered := strings.Replace(link(h5.Wallet{Common: common("wallet"), AccountNo: acct}), "account_no="+acct, "account_no=6236889999999999", 1)
+	tab.open(tampered, http.StatusForbidden)
+	require.Equal(t, "链接签名无效或已被篡改", tab.text(".result h2"))
+	tab.shoot("error")
+
+	// 充值: the amount typed on the page.
+	order := payment.NewOutTradeNo()
+	tab.open(link(h5.Recharge{Common: common("recharge"), AccountNo: acct, OutTradeNo: order}), http.StatusOK)
+	tab.typeIn("amount", "200.00")
+	tab.shoot("recharge")
+	tab.press(`.actions button[value="submit"]`)
+	r = returned(t, b, back, "recharge")
+	require.Equal(t, h5.Return{Page: "recharge", Result: h5.ResultSuccess, OutTradeNo: order, Timestamp: r.Timestamp, SignKeyID: r.SignKeyID}, *r)
+	sb.WaitNotification(orderNotice(wallet.NotifyRechargeSucceeded, order))
+
+	// Pay: a wrong PIN first, then the right one.
+	order = payment.NewOutTradeNo()
+	tab.open(link(h5.Pay{Common: common("pay"), AccountNo: acct, OutTradeNo: order, Amount: 9900, Subject: "会员月卡 & 礼包"}), http.StatusOK)
+	require.Contains(t, tab.text(".order"), "99.00")
+	tab.typeIn("pin", "000000")
+	tab.press(`.actions button[value="submit"]`)
+	require.Contains(t, tab.text(".alert.error"), "密码错误，今日还可尝试 4 次")
+	tab.typeIn("pin", wallettest.TestPIN)
+	tab.shoot("pay")
+	tab.press(`.actions button[value="submit"]`)
+	r = returned(t, b, back, "pay")
+	require.Equal(t, h5.ResultSuccess, r.Result)
+	require.Equal(t, order, r.OutTradeNo)
+	sb.WaitNotification(orderNotice(wallet.NotifyPaymentSucceeded, order))
+
+	// 我的钱包: 101.00 left.
+	tab.open(link(h5.Wallet{Common: common("wallet"), AccountNo: acct}), http.StatusOK)
+	require.Contains(t, tab.text(".balance"), "101.00")
+	tab.shoot("wallet")
+	tab.press(`button[value="return"]`)
+	r = returned(t, b, back, "wallet")
+	require.Equal(t, h5.Return{Page: "wallet", Result: h5.ResultSuccess, AccountNo: acct, Timestamp: r.Timestamp, SignKeyID: r.SignKeyID}, *r)
+
+	// 提现 all of it, so that the account can be closed.
+	order = payment.NewOutTradeNo()
+	tab.open(link(h5.Withdraw{Common: common("withdraw"), AccountNo: acct, OutTradeNo: order, Amount: 10100}), http.StatusOK)
+	require.Equal(t, "101.00", tab.value("amount"))
+	tab.typeIn("pin", wallettest.TestPIN)
+	tab.shoot("withdraw")
+	tab.press(`.actions button[value="submit"]`)
+	r = returned(t, b, back, "withdraw")
+	require.Equal(t, h5.ResultSuccess, r.Result)
+	sb.WaitNotification(orderNotice(wallet.NotifyWithdrawSucceeded, order))
+
+	// 换卡 to another card of the holder.
+	other := wallettest.Person()
+	tab.open(link(h5.Card{Common: common("card"), AccountNo: acct}), http.StatusOK)
+	tab.typeIn("card_no", string(other.CardNo))
+	tab.typeIn("mobile", string(other.Mobile))
+	tab.press(`button[value="sms"]`)
+	tab.typeIn("sms_code", "123456")
+	tab.typeIn("pin", wallettest.TestPIN)
+	tab.shoot("card")
+	tab.press(`.actions button[value="submit"]`)
+	r = returned(t, b, back, "card")
+	require.Equal(t, h5.ResultSuccess, r.Result)
+	require.Equal(t, acct, r.AccountNo)
+	sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyAccountCardChanged })
+
+	// 交易密码重置 with a photo uploaded from the phone.
+	photo := filepath.Join(t.TempDir(), "face.jpg")
+	require.NoError(t, os.WriteFile(photo, wallettest.Face(), 0o644))
+	const newPIN = "246801"
+	tab.open(link(h5.Password{Common: common("password"), AccountNo: acct}), http.StatusOK)
+	tab.typeIn("id_number", string(p.IDNumber))
+	require.NoError(t, chromedp.Do(tab.ctx, chromedp.SetUploadFiles(chromedp.ID("face"), []string{photo})))
+	tab.press(`button[value="sms"]`)
+	require.Contains(t, tab.text(".face-ok"), "已上传照片")
+	tab.typeIn("sms_code", "123456")
+	tab.typeIn("pin", newPIN)
+	tab.typeIn("pin2", newPIN)
+	tab.shoot("password")
+	tab.press(`.actions button[value="submit"]`)
+	r = returned(t, b, back, "password")
+	require.Equal(t, h5.ResultSuccess, r.Result)
+
+	// 销户 with the new PIN.
+	tab.open(link(h5.Close{Common: common("close"), AccountNo: acct}), http.StatusOK)
+	tab.press(`button[value="sms"]`)
+	tab.typeIn("sms_code", "123456")
+	tab.typeIn("pin", newPIN)
+	tab.shoot("close")
+	tab.press(`.actions button[value="submit"]`)
+	r = returned(t, b, back, "close")
+	require.Equal(t, h5.Return{Page: "close", Result: h5.ResultSuccess, AccountNo: acct, Timestamp: r.Timestamp, SignKeyID: r.SignKeyID}, *r)
+	sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyAccountClosed })
+
+	w, err := client.Query(ctx, wallet.QueryRequest{IDNumber: p.IDNumber, Mobile: other.Mobile, UserID: p.UserID})
+	require.NoError(t, err)
+	require.False(t, w.Opened, "closed through the pages")
+	t.Logf("browser journey took %v; screenshots in %s", time.Since(start).Round(time.Millisecond), tab.shots)
+}
+
+func orderNotice(typ wallet.NotifyType, outTradeNo string) func(*wallet.Notification) bool {
+	return func(n *wallet.Notification) bool {
+		if n.Type != typ {
+			return false
+		}
+		o, err := n.Order()
+		return err == nil && o.OutTradeNo == outTradeNo
+	}
+}

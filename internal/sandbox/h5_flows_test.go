@@ -1,0 +1,576 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Every flow is driven as a user without JavaScript would: open the link,
+// post the forms, land on the merchant's return_url.
+
+func (f *fixture) faceJPEG() []byte {
+	b, err := base64.StdEncoding.DecodeString(encodeJPEG(f.t, colourImage(80, 80)))
+	require.NoError(f.t, err)
+	return b
+}
+
+func (f *fixture) grayJPEG() []byte {
+	b, err := base64.StdEncoding.DecodeString(encodeJPEG(f.t, grayImage(80, 80)))
+	require.NoError(f.t, err)
+	return b
+}
+
+// account reads an account through the API, as the merchant would.
+func (f *fixture) account(acct string) map[string]any {
+	f.t.Helper()
+	return f.c.ok("/api/v1/account/query", map[string]any{"account_no": acct}).obj(f.t)
+}
+
+func TestH5OpenFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, f.c, always(200, `{"code":"SUCCESS"}`))
+	p := f.person()
+	nonce := h5Nonce()
+	data := f.openData(nonce, map[string]string{"name": p.name, "id_number": p.id, "mobile": p.mobile, "card_no": p.card})
+	data["notify_url"] = rcv.srv.URL + "/notify"
+	b := f.browser()
+
+	pg := b.open(f.link("open", data))
+	require.Equal(t, http.StatusOK, pg.status)
+	require.Contains(t, pg.body, "开通电子账户")
+	for _, v := range []string{p.name, p.id, p.mobile, p.card} {
+		require.Contains(t, pg.body, `value="`+v+`"`, "the form is prefilled from data")
+	}
+	require.NotContains(t, pg.url, p.id, "personal data stays out of the session URL")
+	csp := pg.header.Get("Content-Security-Policy")
+	require.Contains(t, csp, "default-src 'none'")
+	require.Contains(t, csp, "form-action 'self' http://127.0.0.1:9", "the form may land on the return_url")
+	require.NotContains(t, csp, "script-src")
+
+	typed := map[string]string{"name": p.name, "id_number": p.id, "mobile": p.mobile, "card_no": p.card}
+	// Submitting before the SMS and the face asks for them, in form order.
+	pg = b.submit("submit", typed)
+	require.Contains(t, pg.alert(), "请先获取短信验证码")
+	pg = b.submit("sms", typed)
+	require.Contains(t, pg.notice(), "验证码已发送至 139****")
+	require.Contains(t, pg.body, "123456", "the sandbox hint")
+	typed["sms_code"] = "123456"
+	pg = b.submit("submit", typed)
+	require.Contains(t, pg.alert(), "请上传人脸照片")
+
+	// A grayscale photo is uploaded, and fails the bank's face check.
+	pg = b.upload("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}), f.grayJPEG())
+	require.Contains(t, pg.body, "已上传照片")
+	require.Contains(t, pg.alert(), "人脸识别未通过")
+	require.NotContains(t, pg.body, "135790", "a PIN is never sent back")
+
+	pg = b.submit("testface", typed)
+	require.Contains(t, pg.notice(), "已使用沙箱测试人脸")
+	pg = b.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135791"}))
+	require.Contains(t, pg.alert(), "两次输入的交易密码不一致")
+	pg = b.submit("submit", merge(typed, map[string]string{"pin": "12345", "pin2": "12345"}))
+	require.Contains(t, pg.alert(), "请设置6位数字交易密码")
+	pg = b.submit("submit", merge(typed, map[string]string{"pin": "123456", "pin2": "123456"}))
+	require.Contains(t, pg.alert(), "交易密码过于简单")
+
+	// A wrong fact is the user's to correct on the page.
+	pg = b.submit("submit", merge(typed, map[string]string{"name": p.name + "不符", "pin": "135790", "pin2": "135790"}))
+	require.Contains(t, pg.alert(), "身份信息与银行卡预留信息不符")
+	require.Contains(t, pg.body, `value="`+p.name+`不符"`, "what the user typed stays")
+	pg = b.submit("submit", merge(typed, map[string]string{"card_no": cardNumber("4", 7), "pin": "135790", "pin2": "135790"}))
+	require.Contains(t, pg.alert(), "不是借记卡")
+	pg = b.submit("submit", merge(typed, map[string]string{"id_number": p.id[:17] + "0", "pin": "135790", "pin2": "135790"}))
+	if p.id[17] != '0' {
+		require.Contains(t, pg.alert(), "身份证号校验位不正确")
+	}
+
+	formURL := b.formAction()
+	pg = b.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}))
+	back := b.back()
+	require.Equal(t, "open", back["page"])
+	require.Equal(t, "SUCCESS", back["result"])
+	require.Regexp(t, `^623688\d{10}$`, back["account_no"])
+	require.Empty(t, back["out_trade_no"])
+
+	acct := f.account(back["account_no"])
+	require.Equal(t, "NORMAL", acct["status"])
+	require.Equal(t, "u-1001", acct["user_id"])
+	got := rcv.waitFor(1)
+	require.NoError(t, got[0].err)
+	require.Equal(t, "ACCOUNT_OPENED", got[0].fields["notify_type"], "to the link's notify_url")
+
+	// The PIN set on the page is the account's PIN.
+	f.recharge(f.c, back["account_no"], 100)
+	f.c.ok("/api/v1/payment/pay", f.payArgs(f.c, back["account_no"], 50))
+
+	// The flow is over: its session is gone, and so is the link.
+	pg = b.keep(b.c.PostForm(formURL, url.Values{"action": {"submit"}}))
+	require.Equal(t, h5ErrSession, pg.errorKind())
+	require.Equal(t, http.StatusForbidden, pg.status)
+	pg = b.open(f.link("open", data))
+	require.Equal(t, h5ErrReused, pg.errorKind())
+
+	// A second account for the same person: shown, and the user may leave.
+	b2 := f.browser()
+	b2.open(f.link("open", f.openData(h5Nonce(), map[string]string{"name": p.name, "id_number": p.id, "mobile": p.mobile, "card_no": p.card})))
+	f.clock.Add(time.Minute) // one SMS a minute per mobile and scene
+	b2.submit("sms", typed)
+	b2.submit("testface", typed)
+	pg = b2.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}))
+	require.Contains(t, pg.alert(), "您已在本渠道开立过电子账户")
+	b2.submit("cancel", nil)
+	back = b2.back()
+	require.Equal(t, "CANCELLED", back["result"])
+	require.Empty(t, back["account_no"], "open returns no account when it did not finish")
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func TestH5OpenWithoutPrefill(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	b := f.browser()
+	pg := b.open(f.link("open", nil))
+	require.Equal(t, http.StatusOK, pg.status)
+	require.Contains(t, pg.body, `id="name" name="name" type="text" autocomplete="name" placeholder="与身份证一致" value=""`)
+	pg = b.submit("sms", map[string]string{"mobile": "12345"})
+	require.Contains(t, pg.alert(), "手机号格式不正确")
+	b.submit("cancel", nil)
+	require.Equal(t, "CANCELLED", b.back()["result"])
+}
+
+// The open link of age-restricted applicants and the verify limit.
+func TestH5OpenFinalFailure(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	p := f.person()
+	b := f.browser()
+	b.open(f.link("open", nil))
+	typed := map[string]string{"name": "李四不符", "id_number": p.id, "mobile": p.mobile, "card_no": p.card, "sms_code": "123456"}
+	b.submit("sms", typed)
+	b.submit("testface", typed)
+	var pg *page
+	for i := 0; i < 5; i++ {
+		pg = b.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}))
+		require.Contains(t, pg.alert(), "身份信息与银行卡预留信息不符")
+	}
+	// The sixth try of the day cannot succeed whatever is typed.
+	pg = b.submit("submit", merge(typed, map[string]string{"name": "李四", "pin": "135790", "pin2": "135790"}))
+	require.Contains(t, pg.body, "开户失败")
+	require.Contains(t, pg.body, "今日身份核验失败次数过多")
+	require.Contains(t, pg.body, "返回商户")
+	b.submit("finish", nil)
+	back := b.back()
+	require.Equal(t, "FAILED", back["result"])
+	require.Empty(t, back["account_no"])
+}
+
+func TestH5RechargeFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	acct, _ := f.newAccount()
+	order := f.orderNo()
+	b := f.browser()
+	pg := b.open(f.link("recharge", map[string]string{"account_no": acct, "amount": "12345", "out_trade_no": order}))
+	require.Contains(t, pg.body, `value="123.45"`, "the link's amount fills the form")
+	require.Contains(t, pg.body, order)
+	require.Contains(t, pg.body, "6222********", "the bound card, masked")
+
+	pg = b.submit("submit", map[string]string{"amount": "12.345"})
+	require.Contains(t, pg.alert(), "请输入正确的充值金额")
+	pg = b.submit("submit", map[string]string{"amount": "abc"})
+	require.Contains(t, pg.alert(), "请输入正确的充值金额")
+	b.submit("submit", map[string]string{"amount": "¥1,234.5"})
+	back := b.back()
+	require.Equal(t, map[string]string{"page": "recharge", "result": "SUCCESS", "out_trade_no": order,
+		"timestamp": back["timestamp"], "sign_key_id": DefaultBankKeyID, "sign_type": "SM2"}, back)
+	require.Equal(t, int64(123450), f.balance(f.c, acct))
+	o := f.c.ok("/api/v1/payment/query", map[string]any{"out_trade_no": order}).obj(t)
+	require.Equal(t, "RECHARGE", o["type"])
+
+	// Without an order number the bank makes one, and returns it.
+	b = f.browser()
+	b.open(f.link("recharge", map[string]string{"account_no": acct}))
+	b.submit("submit", map[string]string{"amount": "1"})
+	back = b.back()
+	require.Regexp(t, `^H5[0-9a-f]{24}$`, back["out_trade_no"])
+	require.Equal(t, int64(123550), f.balance(f.c, acct))
+
+	// A cancelled recharge still names its order.
+	b = f.browser()
+	b.open(f.link("recharge", map[string]string{"account_no": acct, "out_trade_no": "T-cancel-1"}))
+	b.submit("cancel", nil)
+	back = b.back()
+	require.Equal(t, "CANCELLED", back["result"])
+	require.Equal(t, "T-cancel-1", back["out_trade_no"])
+}
+
+func TestH5WithdrawFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	acct, _ := f.newAccount()
+	f.recharge(f.c, acct, 10000)
+	b := f.browser()
+	pg := b.open(f.link("withdraw", map[string]string{"account_no": acct}))
+	require.Contains(t, pg.body, "可提现 ¥100.00")
+
+	pg = b.submit("submit", map[string]string{"amount": "50", "pin": "000000"})
+	require.Contains(t, pg.alert(), "密码错误，今日还可尝试 4 次")
+	require.NotContains(t, pg.body, "000000")
+	pg = b.submit("submit", map[string]string{"amount": "500", "pin": goodPIN})
+	require.Contains(t, pg.alert(), "账户余额不足")
+	require.Contains(t, pg.body, `value="500"`)
+	pg = b.submit("submit", map[string]string{"amount": "50", "pin": "1234"})
+	require.Contains(t, pg.alert(), "请输入6位数字交易密码")
+	b.submit("submit", map[string]string{"amount": "60.5", "pin": goodPIN})
+	back := b.back()
+	require.Equal(t, "SUCCESS", back["result"])
+	require.Equal(t, "withdraw", back["page"])
+	require.Equal(t, int64(3950), f.balance(f.c, acct))
+}
+
+func TestH5PayFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, f.c, always(200, `{"code":"SUCCESS"}`))
+	acct, _ := f.newAccount()
+	f.recharge(f.c, acct, 10000)
+	order := f.orderNo()
+	b := f.browser()
+	pg := b.open(f.link("pay", map[string]string{"account_no": acct, "out_trade_no": order, "amount": "990",
+		"subject": "会员月卡 & 礼包", "notify_url": rcv.srv.URL}))
+	require.Contains(t, pg.body, "会员月卡 &amp; 礼包")
+	require.Contains(t, pg.body, "9.90")
+	require.Contains(t, pg.body, order)
+
+	pg = b.submit("submit", map[string]string{"pin": "000000"})
+	require.Contains(t, pg.alert(), "密码错误，今日还可尝试 4 次")
+	b.submit("submit", map[string]string{"pin": goodPIN})
+	back := b.back()
+	require.Equal(t, map[string]string{"page": "pay", "result": "SUCCESS", "out_trade_no": order,
+		"timestamp": back["timestamp"], "sign_key_id": DefaultBankKeyID, "sign_type": "SM2"}, back)
+	require.Equal(t, int64(9010), f.balance(f.c, acct))
+	got := rcv.waitFor(1)
+	require.Equal(t, "PAYMENT_SUCCEEDED", got[0].fields["notify_type"])
+}
+
+func TestH5PayLockedPINFails(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, f.c, always(200, `{"code":"SUCCESS"}`))
+	acct, _ := f.newAccount()
+	f.recharge(f.c, acct, 10000)
+	order := f.orderNo()
+	b := f.browser()
+	b.open(f.link("pay", map[string]string{"account_no": acct, "out_trade_no": order, "amount": "990",
+		"subject": "月卡", "notify_url": rcv.srv.URL}))
+	for left := 4; left > 0; left-- {
+		pg := b.submit("submit", map[string]string{"pin": "000000"})
+		require.Contains(t, pg.alert(), "今日还可尝试 "+string(rune('0'+left))+" 次")
+	}
+	pg := b.submit("submit", map[string]string{"pin": "000000"})
+	require.Contains(t, pg.body, "支付失败")
+	require.Contains(t, pg.body, "交易密码已锁定")
+	// The result page stays until the user leaves; only 返回商户 works.
+	pg = b.submit("submit", map[string]string{"pin": goodPIN})
+	require.Contains(t, pg.body, "支付失败")
+
+	got := rcv.waitFor(1)
+	require.NoError(t, got[0].err)
+	require.Equal(t, "PAYMENT_FAILED", got[0].fields["notify_type"])
+	var o map[string]any
+	require.NoError(t, json.Unmarshal(got[0].biz, &o))
+	require.Equal(t, "FAILED", o["status"])
+	require.Equal(t, order, o["out_trade_no"])
+	require.Equal(t, "PAY", o["type"])
+	require.Equal(t, float64(990), o["amount"])
+	require.Equal(t, acct, o["account_no"])
+	require.NotContains(t, o, "trade_no", "no order was recorded")
+	// No order recorded: the number stays free.
+	f.c.fails(codeOrderNotFound, "/api/v1/payment/query", map[string]any{"out_trade_no": order})
+
+	b.submit("finish", nil)
+	back := b.back()
+	require.Equal(t, "FAILED", back["result"])
+	require.Equal(t, order, back["out_trade_no"])
+	require.Equal(t, int64(10000), f.balance(f.c, acct))
+
+	// A locked PIN ends the next pay at once.
+	b = f.browser()
+	b.open(f.link("pay", map[string]string{"account_no": acct, "out_trade_no": f.orderNo(), "amount": "1", "subject": "s", "notify_url": rcv.srv.URL}))
+	pg = b.submit("submit", map[string]string{"pin": goodPIN})
+	require.Contains(t, pg.body, "交易密码已锁定")
+	rcv.waitFor(2)
+}
+
+func TestH5PayInsufficientBalance(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	acct, _ := f.newAccount()
+	b := f.browser()
+	b.open(f.link("pay", map[string]string{"account_no": acct, "out_trade_no": f.orderNo(), "amount": "990", "subject": "月卡"}))
+	pg := b.submit("submit", map[string]string{"pin": goodPIN})
+	require.Contains(t, pg.body, "支付失败")
+	require.Contains(t, pg.body, "账户余额不足")
+	b.submit("finish", nil)
+	require.Equal(t, "FAILED", b.back()["result"])
+	// No notify URL anywhere: nothing is delivered, nothing breaks.
+	require.Empty(t, f.bank.Deliveries(""))
+}
+
+func TestH5CardFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	acct, _ := f.newAccount()
+	newCard := cardNumber("6228", 99)
+	b := f.browser()
+	pg := b.open(f.link("card", map[string]string{"account_no": acct}))
+	require.Contains(t, pg.body, "当前绑定卡")
+
+	typed := map[string]string{"card_no": newCard, "mobile": "13900009999"}
+	pg = b.submit("submit", typed)
+	require.Contains(t, pg.alert(), "请先获取短信验证码")
+	pg = b.submit("sms", typed)
+	require.Contains(t, pg.notice(), "139****9999")
+	typed["sms_code"] = "123456"
+	pg = b.submit("submit", merge(typed, map[string]string{"card_no": cardNumber("5", 3), "pin": goodPIN}))
+	require.Contains(t, pg.alert(), "不是借记卡")
+	pg = b.submit("submit", merge(typed, map[string]string{"sms_code": "654321", "pin": goodPIN}))
+	require.Contains(t, pg.alert(), "短信验证码错误")
+	pg = b.submit("submit", merge(typed, map[string]string{"pin": "000000"}))
+	require.Contains(t, pg.alert(), "还可尝试 4 次")
+	b.submit("submit", merge(typed, map[string]string{"pin": goodPIN}))
+	back := b.back()
+	require.Equal(t, "card", back["page"])
+	require.Equal(t, "SUCCESS", back["result"])
+	require.Equal(t, acct, back["account_no"])
+	card := f.account(acct)["bound_card"].(map[string]any)
+	require.Equal(t, "中国农业银行", card["bank_name"])
+	require.Equal(t, newCard[:4]+"********"+newCard[len(newCard)-4:], card["card_no_masked"])
+}
+
+func TestH5PasswordFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	acct, p := f.newAccount()
+	// Lock the PIN through the API first: the reset lifts the lock.
+	for range 5 {
+		args := f.payArgs(f.c, acct, 1)
+		args["password"] = f.c.pin("000000")
+		f.c.call("/api/v1/payment/pay", args)
+	}
+	f.c.fails(codePasswordLocked, "/api/v1/payment/pay", f.payArgs(f.c, acct, 1))
+
+	b := f.browser()
+	pg := b.open(f.link("password", map[string]string{"account_no": acct}))
+	require.Contains(t, pg.body, "验证码将发送至 "+p.mobile[:3]+"****"+p.mobile[7:])
+	pg = b.upload("sms", map[string]string{"id_number": p.id}, f.faceJPEG())
+	require.Contains(t, pg.notice(), "验证码已发送至")
+	require.Contains(t, pg.body, "已上传照片", "the photo uploaded with the SMS step is kept")
+	typed := map[string]string{"id_number": p.id, "sms_code": "123456"}
+	pg = b.submit("submit", merge(typed, map[string]string{"id_number": idNumber("19800101", 5), "pin": "246801", "pin2": "246801"}))
+	require.Contains(t, pg.alert(), "身份证号与账户持有人不符")
+	pg = b.submit("submit", merge(typed, map[string]string{"pin": "111111", "pin2": "111111"}))
+	require.Contains(t, pg.alert(), "交易密码过于简单")
+	b.submit("submit", merge(typed, map[string]string{"pin": "246801", "pin2": "246801"}))
+	back := b.back()
+	require.Equal(t, "password", back["page"])
+	require.Equal(t, "SUCCESS", back["result"])
+	require.Equal(t, acct, back["account_no"])
+
+	f.recharge(f.c, acct, 100)
+	args := f.payArgs(f.c, acct, 1)
+	args["password"] = f.c.pin("246801")
+	f.c.ok("/api/v1/payment/pay", args)
+}
+
+func TestH5CloseFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rcv := newReceiver(t, f.c, always(200, `{"code":"SUCCESS"}`))
+	acct, _ := f.newAccount()
+	f.recharge(f.c, acct, 500)
+	b := f.browser()
+	b.open(f.link("close", map[string]string{"account_no": acct, "notify_url": rcv.srv.URL}))
+	pg := b.submit("submit", map[string]string{"pin": goodPIN})
+	require.Contains(t, pg.alert(), "请先获取短信验证码")
+	b.submit("sms", nil)
+	pg = b.submit("submit", map[string]string{"sms_code": "123456", "pin": goodPIN})
+	require.Contains(t, pg.alert(), "账户余额不为零")
+	require.Contains(t, pg.alert(), "请先将余额全部提现")
+
+	w := map[string]any{"account_no": acct, "out_trade_no": f.orderNo(), "amount": 500, "password": f.c.pin(goodPIN)}
+	f.c.ok("/api/v1/payment/withdraw", w)
+	b.submit("submit", map[string]string{"sms_code": "123456", "pin": goodPIN})
+	back := b.back()
+	require.Equal(t, "close", back["page"])
+	require.Equal(t, "SUCCESS", back["result"])
+	require.Equal(t, acct, back["account_no"])
+	require.Equal(t, "CLOSED", f.account(acct)["status"])
+	got := rcv.waitFor(1)
+	require.Equal(t, "ACCOUNT_CLOSED", got[0].fields["notify_type"])
+
+	// A closed account's pages start, and end FAILED at the first step.
+	b = f.browser()
+	b.open(f.link("withdraw", map[string]string{"account_no": acct}))
+	pg = b.submit("submit", map[string]string{"amount": "1", "pin": goodPIN})
+	require.Contains(t, pg.body, "提现失败")
+	require.Contains(t, pg.body, "账户已销户")
+}
+
+func TestH5WalletSession(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	acct, p := f.newAccount()
+	f.recharge(f.c, acct, 123456)
+	b := f.browser()
+	pg := b.open(f.link("wallet", map[string]string{"account_no": acct}))
+	require.Contains(t, pg.body, "1,234.56")
+	require.Contains(t, pg.body, "正常")
+	require.Contains(t, pg.body, "*"+string([]rune(p.name)[len([]rune(p.name))-1:]), "the holder's name, masked")
+	require.NotContains(t, pg.body, p.card, "the bound card only masked")
+	for _, entry := range []string{"充值", "提现", "换卡", "交易密码重置", "销户", "返回商户"} {
+		require.Contains(t, pg.body, entry)
+	}
+	walletURL := pg.url
+
+	// 充值 from the wallet: the bank makes the order, and the flow comes
+	// back to the wallet.
+	pg = b.keep(b.c.Get(strings.Replace(walletURL, "/wallet", "/recharge", 1)))
+	require.Contains(t, pg.body, "返回我的钱包")
+	pg = b.submit("submit", map[string]string{"amount": "100"})
+	require.Nil(t, b.returned)
+	require.Equal(t, walletURL, pg.url)
+	require.Contains(t, pg.notice(), "充值成功：¥100.00")
+	require.Contains(t, pg.body, "1,334.56")
+	pg = b.keep(b.c.Get(walletURL))
+	require.Empty(t, pg.notice(), "the message is shown once")
+
+	// A failed step in a wallet flow offers the wallet, not the merchant.
+	pg = b.keep(b.c.Get(strings.Replace(walletURL, "/wallet", "/withdraw", 1)))
+	pg = b.submit("submit", map[string]string{"amount": "1", "pin": "000000"})
+	require.Contains(t, pg.alert(), "还可尝试 4 次")
+	pg = b.submit("cancel", nil)
+	require.Equal(t, walletURL, pg.url)
+
+	// A page that is not the wallet's is not in the session.
+	pg = b.keep(b.c.Get(strings.Replace(walletURL, "/wallet", "/pay", 1)))
+	require.Equal(t, h5ErrPage, pg.errorKind())
+
+	b.keep(b.c.Get(walletURL))
+	b.submit("return", nil)
+	back := b.back()
+	require.Equal(t, map[string]string{"page": "wallet", "result": "SUCCESS", "account_no": acct,
+		"timestamp": back["timestamp"], "sign_key_id": DefaultBankKeyID, "sign_type": "SM2"}, back)
+}
+
+func TestH5WalletFrozen(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	acct, _ := f.newAccount()
+	f.recharge(f.c, acct, 100)
+	require.NoError(t, f.bank.Freeze(acct))
+	b := f.browser()
+	pg := b.open(f.link("wallet", map[string]string{"account_no": acct}))
+	require.Contains(t, pg.body, "已冻结")
+	require.NotContains(t, pg.body, "交易密码重置", "a frozen account offers no entries")
+}
+
+func TestH5SessionSecurity(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	acct, _ := f.newAccount()
+	b := f.browser()
+	pg := b.open(f.link("recharge", map[string]string{"account_no": acct}))
+	sessionURL := pg.url
+
+	// The session URL alone, without the browser's cookie, is nothing.
+	resp, err := http.Get(sessionURL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	resp, err = http.PostForm(sessionURL, url.Values{"action": {"submit"}, "amount": {"1"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Equal(t, int64(0), f.balance(f.c, acct))
+
+	// An unknown session, and a session past its 30 minutes.
+	pg = b.keep(b.c.Get(b.srv.URL + "/h5/s/00000000000000000000000000000000/recharge"))
+	require.Equal(t, h5ErrSession, pg.errorKind())
+	f.clock.Add(30*time.Minute + time.Second)
+	pg = b.keep(b.c.Get(sessionURL))
+	require.Equal(t, h5ErrSession, pg.errorKind())
+	require.Contains(t, pg.body, "页面已失效")
+
+	// A form post too large is refused without breaking the session.
+	b = f.browser()
+	b.open(f.link("open", nil))
+	pg = b.upload("sms", nil, bytes.Repeat([]byte{0xFF}, 3<<20))
+	require.Equal(t, http.StatusOK, pg.status)
+	require.Contains(t, pg.alert(), "提交的内容过大")
+	pg = b.upload("testface", nil, []byte("not an image"))
+	require.Contains(t, pg.alert(), "请上传 JPEG 或 PNG")
+}
+
+// A return_url whose query has names of the signed fields: they are
+// replaced, never doubled, so the merchant's check still passes.
+func TestH5ReturnURLKeepsMerchantQuery(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	to, err := f.bank.h5.returnURL("https://m.example/back?a=1&page=x&account_no=9&b=%E4%B8%AD+c#frag", "pay", "SUCCESS", "T123456", "")
+	require.NoError(t, err)
+	u, err := url.Parse(to)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(u.RawQuery, "a=1&b=%E4%B8%AD+c&"), u.RawQuery)
+	require.Equal(t, "frag", u.Fragment)
+	q := u.Query()
+	require.Equal(t, []string{"pay"}, q["page"])
+	require.Empty(t, q["account_no"])
+	fields := map[string]string{}
+	for _, k := range []string{"page", "result", "out_trade_no", "timestamp", "sign_key_id", "sign_type"} {
+		fields[k] = q.Get(k)
+	}
+	require.NoError(t, f.c.bankKeys[q.Get("sign_key_id")].VerifyCanonical("/return", fields, q.Get("sign")))
+
+	// The signing key follows the bank's rotation.
+	require.NoError(t, f.bank.SetSigningKey(DefaultNextBankKeyID))
+	to, err = f.bank.h5.returnURL("https://m.example/back", "wallet", "CANCELLED", "", "6236880000000001")
+	require.NoError(t, err)
+	u, _ = url.Parse(to)
+	require.Equal(t, DefaultNextBankKeyID, u.Query().Get("sign_key_id"))
+}
+
+func TestH5Amounts(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int64{"1": 100, "0.01": 1, "12.3": 1230, "¥ 1,234.56": 123456, " 7.00 ": 700, "90071992547409.91": 9007199254740991} {
+		got, ok := parseYuan(in)
+		require.True(t, ok, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "0", "0.00", "1.234", "1.", ".5", "-1", "1e3", "abc", "１２", "999999999999999"} {
+		_, ok := parseYuan(in)
+		require.False(t, ok, in)
+	}
+	for fen, want := range map[int64]string{0: "0.00", 1: "0.01", 990: "9.90", 123456: "1,234.56", 100000000: "1,000,000.00"} {
+		require.Equal(t, want, yuan(fen))
+	}
+}
