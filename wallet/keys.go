@@ -157,9 +157,13 @@ func (c *Client) RefreshBankKeys(ctx context.Context) error {
 
 // RefreshBankKeysEvery refreshes the bank keys now and then every interval
 // in the background, logging failures (the trusted set is kept when a
-// refresh fails). It returns a function that stops the refreshing; call it
-// before you drop the Client.
+// refresh fails). An interval of zero or less means every six hours. It
+// returns a function that stops the refreshing; call it before you drop the
+// Client.
 func (c *Client) RefreshBankKeysEvery(interval time.Duration) (stop func()) {
+	if interval <= 0 {
+		interval = 6 * time.Hour
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

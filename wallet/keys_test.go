@@ -148,3 +148,15 @@ func TestEncryptPINRejectsNonPINs(t *testing.T) {
 		require.Equal(t, "password", fe.Field)
 	}
 }
+
+func TestRefreshBankKeysEveryTakesAnyInterval(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	bank.Reply("platform/keys", map[string]any{"keys": []keyEntry{{KeyID: "mock-bank-1", PublicKey: pemOf(t, bank.BankKey("mock-bank-1"))}}})
+	c := bank.Client()
+	for _, d := range []time.Duration{0, -time.Second} {
+		stop := c.RefreshBankKeysEvery(d) // never a panic: a default interval
+		require.Eventually(t, func() bool { return len(bank.Requests()) > 0 }, time.Second, time.Millisecond)
+		stop()
+	}
+}
