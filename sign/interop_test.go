@@ -3,6 +3,7 @@ package sign_test
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,7 +29,7 @@ func tjfocPair(t *testing.T) (*tjsm2.PrivateKey, *sign.PrivateKey) {
 
 func TestInteropKeysPEM(t *testing.T) {
 	tk, ours := tjfocPair(t)
-	require.Equal(t, tjx509.WritePrivateKeyToHex(tk), ours.Hex())
+	require.Equal(t, pad64(tjx509.WritePrivateKeyToHex(tk)), ours.Hex())
 
 	tjPub, err := tjx509.WritePublicKeyToPem(&tk.PublicKey)
 	require.NoError(t, err)
@@ -43,13 +44,19 @@ func TestInteropKeysPEM(t *testing.T) {
 	require.NoError(t, err)
 	back, err := tjx509.ReadPrivateKeyFromPem(privPEM, nil)
 	require.NoError(t, err)
-	require.Equal(t, mine.Hex(), tjx509.WritePrivateKeyToHex(back))
+	require.Equal(t, mine.Hex(), pad64(tjx509.WritePrivateKeyToHex(back)))
 	pubPEM, err := mine.Public().MarshalPEM()
 	require.NoError(t, err)
 	backPub, err := tjx509.ReadPublicKeyFromPem(pubPEM)
 	require.NoError(t, err)
-	require.Equal(t, mine.Public().Hex()[2:], tjx509.WritePublicKeyToHex(backPub)[2:])
+	point := mine.Public().Bytes()
+	require.Equal(t, point[1:33], backPub.X.FillBytes(make([]byte, 32)))
+	require.Equal(t, point[33:], backPub.Y.FillBytes(make([]byte, 32)))
 }
+
+// pad64 left-pads tjfoc's hex, which drops leading zero bytes (1 key in
+// 256 has one), to the fixed 64-character width this package writes.
+func pad64(h string) string { return strings.Repeat("0", 64-len(h)) + h }
 
 func TestInteropSignatures(t *testing.T) {
 	tk, ours := tjfocPair(t)
