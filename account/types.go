@@ -1,7 +1,6 @@
 package account
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"time"
@@ -98,16 +97,6 @@ type OpenRequest struct {
 // LogValue prints the request masked.
 func (r OpenRequest) LogValue() slog.Value { return wallet.Masked(r) }
 
-// MarshalJSON writes the wire form with the face image base64-encoded
-// straight into an exactly sized buffer (see marshalWithFace).
-func (r OpenRequest) MarshalJSON() ([]byte, error) {
-	type plain OpenRequest // the fields, without this method
-	return marshalWithFace(struct {
-		plain
-		FaceImage *struct{} `json:"face_image,omitempty"` // shadows the image, which is added below
-	}{plain: plain(r)}, r.FaceImage)
-}
-
 // ChangeCardRequest replaces the bound debit card.
 type ChangeCardRequest struct {
 	AccountNo string              `json:"account_no"`
@@ -134,36 +123,6 @@ type ResetPasswordRequest struct {
 
 // LogValue prints the request masked.
 func (r ResetPasswordRequest) LogValue() slog.Value { return wallet.Masked(r) }
-
-// MarshalJSON writes the wire form; see OpenRequest.MarshalJSON.
-func (r ResetPasswordRequest) MarshalJSON() ([]byte, error) {
-	type plain ResetPasswordRequest
-	return marshalWithFace(struct {
-		plain
-		FaceImage *struct{} `json:"face_image,omitempty"`
-	}{plain: plain(r)}, r.FaceImage)
-}
-
-// marshalWithFace marshals the small fields with encoding/json and appends
-// "face_image" as base64 into a buffer of the exact final size. Through
-// json.Marshal alone a 1 MiB image would be encoded into a growing buffer
-// and then copied out again: three times the memory.
-func marshalWithFace(rest any, face wallet.FaceImage) ([]byte, error) {
-	head, err := json.Marshal(rest)
-	if err != nil {
-		return nil, err
-	}
-	const key = `,"face_image":"`
-	out := make([]byte, 0, len(head)+len(key)+base64.StdEncoding.EncodedLen(len(face))+2)
-	out = append(out, head[:len(head)-1]...)
-	if len(head) == 2 { // {}
-		out = append(out, key[1:]...)
-	} else {
-		out = append(out, key...)
-	}
-	out = base64.StdEncoding.AppendEncode(out, face)
-	return append(out, '"', '}'), nil
-}
 
 // CloseRequest closes an account whose balance is zero.
 type CloseRequest struct {

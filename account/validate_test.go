@@ -180,29 +180,40 @@ func TestRequestsMaskPersonalData(t *testing.T) {
 	wallettest.RequireMasked(t, reqs, string(p.Name), string(p.IDNumber), string(p.CardNo), string(p.Mobile), "VTSECRET", "654321", pin.Ciphertext)
 }
 
-func TestRequestsWithAFaceMarshalLikeEncodingJSON(t *testing.T) {
+// The wire form carries every value in clear (inside the encrypted body
+// only); json.Marshal, as a merchant's logger or audit table would call it,
+// shows the same request masked.
+func TestRequestsWireFormAndJSONForm(t *testing.T) {
 	p := wallettest.Person()
 	pin, err := wallettest.NewMockBank(t).Client().EncryptPIN("135790")
 	require.NoError(t, err)
 	face := wallettest.Face()
 	open := account.OpenRequest{UserID: p.UserID, VerifyToken: "VT1", Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo,
 		Mobile: p.Mobile, SMSSerial: "S1", SMSCode: "123456", FaceImage: face, Password: pin, Address: `"quoted" <&>`}
-	got, err := open.MarshalJSON()
+	wire, err := wallet.MarshalWire(open)
 	require.NoError(t, err)
 	var m map[string]any
-	require.NoError(t, json.Unmarshal(got, &m))
+	require.NoError(t, json.Unmarshal(wire, &m))
 	require.Equal(t, base64.StdEncoding.EncodeToString(face), m["face_image"])
 	require.Equal(t, string(p.IDNumber), m["id_number"])
+	require.Equal(t, string(p.Name), m["name"])
+	require.Equal(t, "123456", m["sms_code"])
 	require.Equal(t, `"quoted" <&>`, m["address"])
 	require.Equal(t, pin.Ciphertext, m["password"])
 	require.NotContains(t, m, "occupation", "omitempty still applies")
 	require.Len(t, m, 11)
 
+	logged, err := json.Marshal(open)
+	require.NoError(t, err)
+	for _, secret := range []string{string(p.IDNumber), string(p.CardNo), string(p.Mobile), pin.Ciphertext, "VT1", base64.StdEncoding.EncodeToString(face)[:40]} {
+		require.NotContains(t, string(logged), secret)
+	}
+
 	reset := account.ResetPasswordRequest{AccountNo: "6236880000000001", IDNumber: p.IDNumber, SMSSerial: "S1", SMSCode: "1", FaceImage: face, NewPassword: pin}
-	got, err = json.Marshal(reset)
+	wire, err = wallet.MarshalWire(reset)
 	require.NoError(t, err)
 	m = nil
-	require.NoError(t, json.Unmarshal(got, &m))
+	require.NoError(t, json.Unmarshal(wire, &m))
 	require.Equal(t, base64.StdEncoding.EncodeToString(face), m["face_image"])
 	require.Equal(t, pin.Ciphertext, m["new_password"])
 	require.Len(t, m, 6)

@@ -3,7 +3,6 @@ package h5
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -76,7 +75,7 @@ func (b *Builder) URL(p Page) (string, error) {
 	vals.Set("nonce", nonce)
 	vals.Set("sign_type", "SM2")
 	if data := p.prefill(); data != nil {
-		plain, err := json.Marshal(data)
+		plain, err := wallet.MarshalWire(data)
 		if err != nil {
 			return "", fmt.Errorf("h5: encoding data: %w", err)
 		}

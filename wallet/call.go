@@ -155,25 +155,16 @@ func marshalBiz(req any) ([]byte, error) {
 		return []byte("{}"), nil
 	case json.RawMessage:
 		biz = bytes.TrimSpace(v)
-	case json.Marshaler:
-		// Taken as it is, not re-compacted by json.Marshal: requests with a
-		// face image marshal themselves into an exactly sized buffer.
-		var err error
-		if biz, err = v.MarshalJSON(); err != nil {
-			return nil, fmt.Errorf("wallet: request does not marshal to JSON: %w", err)
-		}
-	default:
-		// json.Marshal's output is valid JSON of valid UTF-8: no second scan.
-		b, err := json.Marshal(req)
-		if err != nil {
-			return nil, fmt.Errorf("wallet: request does not marshal to JSON: %w", err)
-		}
-		if len(b) == 0 || b[0] != '{' {
+		if !json.Valid(biz) || !utf8.Valid(biz) {
 			return nil, errors.New("wallet: request must marshal to a JSON object")
 		}
-		return b, nil
+	default:
+		var err error
+		if biz, err = MarshalWire(req); err != nil {
+			return nil, fmt.Errorf("wallet: request does not marshal to JSON: %w", err)
+		}
 	}
-	if len(biz) == 0 || biz[0] != '{' || !json.Valid(biz) || !utf8.Valid(biz) {
+	if len(biz) == 0 || biz[0] != '{' {
 		return nil, errors.New("wallet: request must marshal to a JSON object")
 	}
 	return biz, nil

@@ -36,6 +36,11 @@ func (v IDNumber) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
 // LogValue makes slog print the masked form.
 func (v IDNumber) LogValue() slog.Value { return slog.StringValue(v.String()) }
 
+// MarshalJSON writes the masked form: json.Marshal of a request, or slog's
+// JSON handler, never shows the number. The wire encoder (MarshalWire)
+// writes it in clear, inside the encrypted body only.
+func (v IDNumber) MarshalJSON() ([]byte, error) { return json.Marshal(v.String()) }
+
 // String is the masked form: 4 first and 4 last digits.
 func (v CardNumber) String() string { return mask.Card(string(v)) }
 
@@ -44,6 +49,9 @@ func (v CardNumber) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
 
 // LogValue makes slog print the masked form.
 func (v CardNumber) LogValue() slog.Value { return slog.StringValue(v.String()) }
+
+// MarshalJSON writes the masked form; see IDNumber.MarshalJSON.
+func (v CardNumber) MarshalJSON() ([]byte, error) { return json.Marshal(v.String()) }
 
 // String is the masked form: 3 first and 4 last digits.
 func (v Mobile) String() string { return mask.Mobile(string(v)) }
@@ -54,6 +62,9 @@ func (v Mobile) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
 // LogValue makes slog print the masked form.
 func (v Mobile) LogValue() slog.Value { return slog.StringValue(v.String()) }
 
+// MarshalJSON writes the masked form; see IDNumber.MarshalJSON.
+func (v Mobile) MarshalJSON() ([]byte, error) { return json.Marshal(v.String()) }
+
 // String is the masked form: the last character only.
 func (v Name) String() string { return mask.Name(string(v)) }
 
@@ -62,6 +73,9 @@ func (v Name) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
 
 // LogValue makes slog print the masked form.
 func (v Name) LogValue() slog.Value { return slog.StringValue(v.String()) }
+
+// MarshalJSON writes the masked form; see IDNumber.MarshalJSON.
+func (v Name) MarshalJSON() ([]byte, error) { return json.Marshal(v.String()) }
 
 // EncryptedPIN is a six-digit PIN encrypted to one bank key (PROTOCOL.md
 // section 5). Get one from Client.EncryptPIN, or build one from a ciphertext
@@ -86,10 +100,9 @@ func (p EncryptedPIN) Format(f fmt.State, _ rune) { fmt.Fprint(f, p.String()) }
 // LogValue makes slog print String.
 func (p EncryptedPIN) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
-// MarshalJSON writes the ciphertext, the form the protocol carries.
-func (p EncryptedPIN) MarshalJSON() ([]byte, error) {
-	return json.Marshal(p.Ciphertext)
-}
+// MarshalJSON writes the masked form; the wire encoder (MarshalWire)
+// writes the ciphertext, the form the protocol carries.
+func (p EncryptedPIN) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
 
 // IsZero reports whether no PIN was given.
 func (p EncryptedPIN) IsZero() bool { return p.Ciphertext == "" }
@@ -127,6 +140,9 @@ func (s Secret) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 // LogValue makes slog print the masked form.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
+// MarshalJSON writes the masked form; see IDNumber.MarshalJSON.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
 // FaceImage is a JPEG or PNG photo of the user's face (at most 1 MiB), for
 // the bank's face check. It travels as base64 inside the encrypted body and
 // prints only its size.
@@ -140,6 +156,10 @@ func (img FaceImage) Format(f fmt.State, _ rune) { fmt.Fprint(f, img.String()) }
 
 // LogValue makes slog print String.
 func (img FaceImage) LogValue() slog.Value { return slog.StringValue(img.String()) }
+
+// MarshalJSON writes String, not the photo; the wire encoder (MarshalWire)
+// writes its base64.
+func (img FaceImage) MarshalJSON() ([]byte, error) { return json.Marshal(img.String()) }
 
 // Masked renders a request for logs: every personal field prints masked,
 // because each masks itself. Request types of the SDK use it as their

@@ -70,7 +70,7 @@ func cases[R any](t *testing.T, path string, good R, call func(context.Context, 
 	for _, fc := range table {
 		r := good
 		fc.edit(&r)
-		raw, err := json.Marshal(r)
+		raw, err := wallet.MarshalWire(r) // the wire form: personal data in clear
 		require.NoError(t, err)
 		out = append(out, badCase{path: path, field: fc.field, value: fc.value, raw: raw,
 			typed: func(ctx context.Context, c *wallet.Client) error { return call(ctx, c, r) }})
@@ -455,7 +455,7 @@ func goodBody(t *testing.T, bad json.RawMessage, field string, pin wallet.Encryp
 	}
 	v, ok := good[field]
 	require.True(t, ok, field)
-	raw, err := json.Marshal(v)
+	raw, err := wallet.MarshalWire(v)
 	require.NoError(t, err)
 	return withMember(t, bad, field, string(raw))
 }
