@@ -18,7 +18,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 
 	"github.com/xinyun-open/ewallet-go/examples/internal/connect"
 	"github.com/xinyun-open/ewallet-go/h5"
@@ -26,22 +25,13 @@ import (
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
-func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "h5-link:", err)
-		os.Exit(1)
-	}
-}
+func main() { connect.Main("h5-link", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("h5-link", flag.ContinueOnError)
-	returnURL := fs.String("return-url", "https://merchant.example/wallet/back", "where the pages send the user back")
-	var f connect.Flags
-	f.Register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	env, err := connect.Open(ctx, f)
+	var returnURL string
+	env, err := connect.Setup(ctx, "h5-link", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&returnURL, "return-url", "https://merchant.example/wallet/back", "where the pages send the user back")
+	})
 	if err != nil {
 		return err
 	}
@@ -53,7 +43,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	common := h5.Common{UserID: p.UserID, ReturnURL: *returnURL}
+	common := h5.Common{UserID: p.UserID, ReturnURL: returnURL}
 	pages := []struct {
 		title string
 		page  h5.Page
@@ -96,7 +86,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "a plain-http return_url: %v\n", err)
 
 	// What the merchant's return handler does with the bank's redirect.
-	back, _ := url.Parse(*returnURL + "?page=pay&result=SUCCESS&out_trade_no=T1&timestamp=2026-11-25+16%3A00%3A00&sign_key_id=bank-2026-01&sign_type=SM2&sign=forged")
+	back, _ := url.Parse(returnURL + "?page=pay&result=SUCCESS&out_trade_no=T1&timestamp=2026-11-25+16%3A00%3A00&sign_key_id=bank-2026-01&sign_type=SM2&sign=forged")
 	_, err = b.VerifyReturn(back)
 	fmt.Fprintf(out, "a forged return redirect: %v\n", err)
 	return nil

@@ -10,10 +10,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/xinyun-open/ewallet-go/examples/internal/connect"
@@ -22,21 +20,10 @@ import (
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
-func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "key-rotation:", err)
-		os.Exit(1)
-	}
-}
+func main() { connect.Main("key-rotation", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("key-rotation", flag.ContinueOnError)
-	var f connect.Flags
-	f.Register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	env, err := connect.Open(ctx, f)
+	env, err := connect.Setup(ctx, "key-rotation", args, nil)
 	if err != nil {
 		return err
 	}

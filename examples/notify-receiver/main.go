@@ -31,12 +31,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
-func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "notify-receiver:", err)
-		os.Exit(1)
-	}
-}
+func main() { connect.Main("notify-receiver", run) }
 
 // orders is the merchant's order book, updated by notifications. A real one
 // is a database table, and the de-duplication a unique key on notify_id
@@ -80,22 +75,19 @@ func (o *orders) handle(_ context.Context, n *wallet.Notification) error {
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("notify-receiver", flag.ContinueOnError)
-	serve := fs.Bool("serve", false, "keep serving until interrupted")
-	addr := fs.String("addr", "127.0.0.1:0", "listen address of the notify URL")
-	var f connect.Flags
-	f.Register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	env, err := connect.Open(ctx, f)
+	var serve bool
+	var addr string
+	env, err := connect.Setup(ctx, "notify-receiver", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&serve, "serve", false, "keep serving until interrupted")
+		fs.StringVar(&addr, "addr", "127.0.0.1:0", "listen address of the notify URL")
+	})
 	if err != nil {
 		return err
 	}
 	defer env.Close()
 	c := env.Client
 
-	book := &orders{out: out, paid: map[string]int64{}, failOnce: !*serve}
+	book := &orders{out: out, paid: map[string]int64{}, failOnce: !serve}
 	// Every delivery's raw body is kept, to replay one below.
 	var mu sync.Mutex
 	var bodies [][]byte
@@ -109,7 +101,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		handler.ServeHTTP(w, r)
 	})
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
@@ -122,7 +114,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "notify URL %s registered with the sandbox at %s\n", notifyURL, env.BaseURL)
 
-	if *serve {
+	if serve {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 		<-sig

@@ -11,10 +11,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/xinyun-open/ewallet-go/account"
 	"github.com/xinyun-open/ewallet-go/examples/internal/connect"
@@ -22,21 +20,10 @@ import (
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
-func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "open-account:", err)
-		os.Exit(1)
-	}
-}
+func main() { connect.Main("open-account", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("open-account", flag.ContinueOnError)
-	var f connect.Flags
-	f.Register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	env, err := connect.Open(ctx, f)
+	env, err := connect.Setup(ctx, "open-account", args, nil)
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/xinyun-open/ewallet-go/account"
 	"github.com/xinyun-open/ewallet-go/examples/internal/connect"
@@ -25,23 +23,12 @@ import (
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
-func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "pay-and-refund:", err)
-		os.Exit(1)
-	}
-}
+func main() { connect.Main("pay-and-refund", run) }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("pay-and-refund", flag.ContinueOnError)
-	var f connect.Flags
-	f.Register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
 	// No retries, so that the dropped answer below reaches this code as an
 	// unknown outcome (with retries the SDK would resolve it by itself).
-	env, err := connect.Open(ctx, f, wallet.WithRetry(0))
+	env, err := connect.Setup(ctx, "pay-and-refund", args, nil, wallet.WithRetry(0))
 	if err != nil {
 		return err
 	}

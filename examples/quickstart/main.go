@@ -13,11 +13,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -31,12 +29,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
-func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
-}
+func main() { connect.Main("quickstart", run) }
 
 // The notifications the journey causes.
 var expected = []wallet.NotifyType{
@@ -46,13 +39,7 @@ var expected = []wallet.NotifyType{
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	var f connect.Flags
-	f.Register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	env, err := connect.Open(ctx, f)
+	env, err := connect.Setup(ctx, "quickstart", args, nil)
 	if err != nil {
 		return err
 	}

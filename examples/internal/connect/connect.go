@@ -49,6 +49,30 @@ type bankKeyFlags []string
 func (b *bankKeyFlags) String() string     { return strings.Join(*b, ",") }
 func (b *bankKeyFlags) Set(v string) error { *b = append(*b, v); return nil }
 
+// Main is an example's main: it runs run with the command line and stdout,
+// and exits 1 with the error.
+func Main(name string, run func(ctx context.Context, args []string, out io.Writer) error) {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
+}
+
+// Setup parses args — the connection flags, and the example's own, which
+// extra adds when not nil — and connects. The caller closes the Env.
+func Setup(ctx context.Context, name string, args []string, extra func(*flag.FlagSet), opts ...wallet.Option) (*Env, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var f Flags
+	f.Register(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return Open(ctx, f, opts...)
+}
+
 // Env is a connected example: a client, and the sandbox's control API.
 type Env struct {
 	BaseURL  string
