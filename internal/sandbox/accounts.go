@@ -213,11 +213,8 @@ func (c *core) changeCard(who caller, a cardChangeArgs, pin pinValue) (cardChang
 	}
 	var out cardChangeView
 	err := c.run(func(tx *txn) *apiError {
-		acct := tx.accountIn(who.MerchantID, a.AccountNo)
-		if acct == nil {
-			return failCode(codeAccountNotFound)
-		}
-		if err := statusErr(acct); err != nil {
+		acct, err := tx.usableAccount(who.MerchantID, a.AccountNo)
+		if err != nil {
 			return err
 		}
 		if a.CardNo == acct.CardNo {
@@ -271,11 +268,8 @@ func (c *core) resetPassword(who caller, a resetArgs, pin pinValue) (resetView, 
 
 	var out resetView
 	err = c.run(func(tx *txn) *apiError {
-		acct := tx.accountIn(who.MerchantID, a.AccountNo)
-		if acct == nil {
-			return failCode(codeAccountNotFound)
-		}
-		if err := statusErr(acct); err != nil {
+		acct, err := tx.usableAccount(who.MerchantID, a.AccountNo)
+		if err != nil {
 			return err
 		}
 		if a.IDNumber != acct.IDNumber {
@@ -315,11 +309,8 @@ func (c *core) closeAccount(who caller, a closeArgs, pin pinValue) (closeView, *
 	}
 	var out closeView
 	err := c.run(func(tx *txn) *apiError {
-		acct := tx.accountIn(who.MerchantID, a.AccountNo)
-		if acct == nil {
-			return failCode(codeAccountNotFound)
-		}
-		if err := statusErr(acct); err != nil {
+		acct, err := tx.usableAccount(who.MerchantID, a.AccountNo)
+		if err != nil {
 			return err
 		}
 		sms, err := tx.s.eph.checkSMS(who.MerchantID, a.SMSSerial, a.SMSCode, acct.Mobile, sceneClose, tx.now)

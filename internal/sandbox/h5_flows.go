@@ -279,6 +279,21 @@ func typedPIN(r *http.Request, name string) (string, bool) {
 }
 
 // newPIN reads a new PIN typed twice.
+// smsFaceAndNewPIN is what the open and password pages need before they
+// call the bank: an SMS sent, a face photo, and a new PIN typed twice.
+func smsFaceAndNewPIN(r *http.Request, f *h5Form) (string, *h5Step) {
+	pin, pinErr := newPIN(r)
+	switch {
+	case f.smsSerial == "":
+		return "", &h5Step{err: "请先获取短信验证码。"}
+	case len(f.face) == 0:
+		return "", &h5Step{err: "请上传人脸照片，或使用测试人脸。"}
+	case pinErr != nil:
+		return "", pinErr
+	}
+	return pin, nil
+}
+
 func newPIN(r *http.Request) (string, *h5Step) {
 	p, ok := typedPIN(r, "pin")
 	if !ok {
@@ -358,16 +373,7 @@ func (s *h5Site) postOpen(w http.ResponseWriter, r *http.Request, sess *h5Sessio
 		s.sendSMS(w, sess, "open", f, v["mobile"], sceneOpen)
 		return
 	}
-	var st *h5Step
-	pin, pinErr := newPIN(r)
-	switch {
-	case f.smsSerial == "":
-		st = &h5Step{err: "请先获取短信验证码。"}
-	case len(f.face) == 0:
-		st = &h5Step{err: "请上传人脸照片，或使用测试人脸。"}
-	case pinErr != nil:
-		st = pinErr
-	}
+	pin, st := smsFaceAndNewPIN(r, f)
 	if st != nil {
 		s.show(w, sess, "open", st)
 		return
@@ -528,16 +534,7 @@ func (s *h5Site) postPassword(w http.ResponseWriter, r *http.Request, sess *h5Se
 		s.sendSMS(w, sess, "password", f, m, sceneResetPassword)
 		return
 	}
-	var st *h5Step
-	pin, pinErr := newPIN(r)
-	switch {
-	case f.smsSerial == "":
-		st = &h5Step{err: "请先获取短信验证码。"}
-	case len(f.face) == 0:
-		st = &h5Step{err: "请上传人脸照片，或使用测试人脸。"}
-	case pinErr != nil:
-		st = pinErr
-	}
+	pin, st := smsFaceAndNewPIN(r, f)
 	if st != nil {
 		s.show(w, sess, "password", st)
 		return

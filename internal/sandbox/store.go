@@ -234,6 +234,19 @@ func (tx *txn) accountIn(merchantID, no string) *account {
 	return a
 }
 
+// usableAccount is the merchant's account that may be changed: found in
+// its channel (ACCOUNT_NOT_FOUND) and neither frozen nor closed.
+func (tx *txn) usableAccount(merchantID, no string) (*account, *apiError) {
+	a := tx.accountIn(merchantID, no)
+	if a == nil {
+		return nil, failCode(codeAccountNotFound)
+	}
+	if err := statusErr(a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
 // edit returns a staged copy of an account to change.
 func (tx *txn) edit(a *account) *account {
 	if tx.accounts == nil {
