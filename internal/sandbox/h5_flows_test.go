@@ -94,7 +94,7 @@ func TestH5OpenFlow(t *testing.T) {
 	}
 
 	formURL := b.formAction()
-	pg = b.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}))
+	b.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}))
 	back := b.back()
 	require.Equal(t, "open", back["page"])
 	require.Equal(t, "SUCCESS", back["result"])
@@ -465,7 +465,7 @@ func TestH5WalletSession(t *testing.T) {
 	require.Empty(t, pg.notice(), "the message is shown once")
 
 	// A failed step in a wallet flow offers the wallet, not the merchant.
-	pg = b.keep(b.c.Get(strings.Replace(walletURL, "/wallet", "/withdraw", 1)))
+	b.keep(b.c.Get(strings.Replace(walletURL, "/wallet", "/withdraw", 1)))
 	pg = b.submit("submit", map[string]string{"amount": "1", "pin": "000000"})
 	require.Contains(t, pg.alert(), "还可尝试 4 次")
 	pg = b.submit("cancel", nil)
