@@ -66,8 +66,9 @@ func requiresEncryption(path string) bool {
 // nil). Every endpoint of the SDK goes through Do; it also reaches any API
 // the SDK does not wrap yet.
 //
-// path is the API path after /api/v1/, e.g. "payment/query". req is any
-// value encoding/json turns into a JSON object (nil means {}); a
+// path is the API path after /api/v1/, e.g. "payment/query". req is a
+// struct or map that MarshalWire turns into a JSON object (encoding/json's
+// form, with the personal data types in clear; nil means {}); a
 // json.RawMessage is sent as it is.
 //
 // The error is:
