@@ -352,6 +352,9 @@ func (m *MockBank) answer(signPath string, req *Request, reply Reply) ([]byte, e
 	return json.Marshal(f)
 }
 
+// marshalBiz writes a payload as the bank would put it on the wire: with
+// wallet.MarshalWire, so that personal data types in a test's payload come
+// out in clear (json.Marshal would mask them).
 func marshalBiz(v any) ([]byte, error) {
 	switch b := v.(type) {
 	case nil:
@@ -363,13 +366,7 @@ func marshalBiz(v any) ([]byte, error) {
 	case string:
 		return []byte(b), nil
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return wallet.MarshalWire(v)
 }
 
 // Notification builds the bank's signed, encrypted notification of an event
