@@ -1,6 +1,7 @@
 package h5
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -101,7 +102,7 @@ func (b *Builder) URL(p Page) (string, error) {
 		fields[k] = v[0]
 	}
 	path := "/h5/" + p.name()
-	sig, err := b.c.PrivateKey().SignCanonical(path, fields)
+	sig, err := sign.SignCanonical(context.Background(), b.c.PrivateKey(), path, fields)
 	if err != nil {
 		return "", fmt.Errorf("h5: signing: %w", err)
 	}

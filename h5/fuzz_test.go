@@ -1,6 +1,7 @@
 package h5_test
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"sort"
@@ -89,7 +90,7 @@ func returnVerifies(k vectorKeys, now time.Time, u *url.URL) (map[string]string,
 // key of the vectors, on top of the merchant's own return_url.
 func signedReturn(tb testing.TB, key *sign.PrivateKey, keyID, returnURL string, f map[string]string) string {
 	f["sign_key_id"], f["sign_type"] = keyID, "SM2"
-	sig, err := key.SignCanonical("/return", f)
+	sig, err := sign.SignCanonical(context.Background(), key, "/return", f)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package h5_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -139,10 +140,10 @@ func TestOpenPrefillIsEncryptedWithTheNonce(t *testing.T) {
 	q := u.Query()
 	require.Equal(t, "SM4-GCM", q.Get("encrypt_type"))
 	require.Equal(t, "bank-2026-01", q.Get("encrypt_key_id"))
-	plain, err := sign.Open(k.bank, q.Get("encrypt_key"), q.Get("data"), q.Get("nonce"))
+	plain, err := sign.Open(context.Background(), k.bank, q.Get("encrypt_key"), q.Get("data"), q.Get("nonce"))
 	require.NoError(t, err)
 	require.Contains(t, string(plain), string(p.IDNumber))
-	_, err = sign.Open(k.bank, q.Get("encrypt_key"), q.Get("data"), "another-nonce")
+	_, err = sign.Open(context.Background(), k.bank, q.Get("encrypt_key"), q.Get("data"), "another-nonce")
 	require.Error(t, err, "the data is bound to its link's nonce")
 	require.Len(t, q.Get("nonce"), 32)
 
@@ -207,7 +208,7 @@ func TestVerifyReturnRefusals(t *testing.T) {
 	b := vectorBuilder(t, "2026-11-25 16:00:00")
 	mk := func(key *sign.PrivateKey, keyID, ts string, extra string) *url.URL {
 		f := map[string]string{"page": "pay", "result": "SUCCESS", "out_trade_no": "T20261125003", "timestamp": ts, "sign_key_id": keyID, "sign_type": "SM2"}
-		sig, err := key.SignCanonical("/return", f)
+		sig, err := sign.SignCanonical(context.Background(), key, "/return", f)
 		require.NoError(t, err)
 		q := url.Values{}
 		for k, v := range f {

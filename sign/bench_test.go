@@ -52,7 +52,7 @@ func BenchmarkSignCanonical(b *testing.B) {
 	k := testKey(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := k.SignCanonical(benchPath, benchFields); err != nil {
+		if _, err := sign.SignCanonical(ctx, k, benchPath, benchFields); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -103,7 +103,7 @@ func benchSealOpen(b *testing.B, size int, open bool) {
 	for b.Loop() {
 		var err error
 		if open {
-			_, err = sign.Open(k, ek, ct, "3fc9228fbae88fd580663a0454b68312")
+			_, err = sign.Open(ctx, k, ek, ct, "3fc9228fbae88fd580663a0454b68312")
 		} else {
 			_, _, err = sign.Seal(k.Public(), pt, "3fc9228fbae88fd580663a0454b68312")
 		}

@@ -23,9 +23,17 @@
 //
 // Every message is signed with SM3withSM2 (signer ID 1234567812345678),
 // ASN.1 DER, standard base64, over [Canonical]: the path, "?", and the
-// fields sorted by key, with empty values and the "sign" field left out.
-// [PrivateKey.SignCanonical] and [PublicKey.VerifyCanonical] hash the
+// fields sorted by key, with empty values and the "sign" field left out,
+// "%", "&" and "=" escaped in keys and values so that no value can pass for
+// other fields. [SignCanonical] and [PublicKey.VerifyCanonical] hash the
 // canonical string as they build it, so a large field is never copied.
+//
+// # Keys outside the process
+//
+// The client signs and decrypts through [Signer], which *PrivateKey
+// implements in memory. A key kept in an HSM, a cloud KMS or a signing
+// service implements the same three methods (Public, SignDigest, Decrypt),
+// so the private key never has to enter the merchant's process.
 // Verification is strict: a signature with trailing bytes, a non-minimal
 // integer or a value out of range is rejected.
 //
@@ -35,6 +43,6 @@
 // public key (C1C3C2, C1 uncompressed) and encrypts the body with SM4-GCM
 // under a random 12-byte nonce; the additional data binds the body to one
 // message (its msg_id or notify_id), so a ciphertext cannot be replayed under
-// another. [Open] reverses it. [EncryptPIN] encrypts a six-digit PIN to a bank
-// key; [DecryptPIN] is the bank side.
+// another. [Open] reverses it through a [Signer]. [EncryptPIN] encrypts a
+// six-digit PIN to a bank key.
 package sign

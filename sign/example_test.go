@@ -22,9 +22,9 @@ func ExampleCanonical() {
 func ExampleSeal() {
 	merchant, _ := sign.GenerateKey() // a test key
 	encryptKey, body, _ := sign.Seal(merchant.Public(), []byte(`{"balance":100}`), "msg-id")
-	plain, err := sign.Open(merchant, encryptKey, body, "msg-id")
+	plain, err := sign.Open(ctx, merchant, encryptKey, body, "msg-id")
 	fmt.Println(string(plain), err)
-	_, err = sign.Open(merchant, encryptKey, body, "another-msg-id")
+	_, err = sign.Open(ctx, merchant, encryptKey, body, "another-msg-id")
 	fmt.Println(err != nil)
 	// Output:
 	// {"balance":100} <nil>

@@ -1,6 +1,7 @@
 package sign_test
 
 import (
+	"encoding/base64"
 	"testing"
 
 	"github.com/xinyun-open/ewallet-go/internal/vectors"
@@ -106,10 +107,14 @@ func FuzzOpen(f *testing.F) {
 	f.Add(ek, ct, "")
 	f.Add("", "", "")
 	f.Fuzz(func(t *testing.T, encryptKey, ciphertext, aad string) {
-		pt, err := sign.Open(k, encryptKey, ciphertext, aad)
+		pt, err := sign.Open(ctx, k, encryptKey, ciphertext, aad)
 		if err != nil && pt != nil {
 			t.Fatal("plaintext with error")
 		}
-		_, _ = sign.DecryptPIN(k, encryptKey)
+		if raw, err := base64.StdEncoding.DecodeString(encryptKey); err == nil {
+			if pt, err := k.Decrypt(ctx, raw); err != nil && pt != nil {
+				t.Fatal("plaintext with error")
+			}
+		}
 	})
 }

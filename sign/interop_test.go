@@ -89,15 +89,15 @@ func TestInteropPINAndKeyEnvelope(t *testing.T) {
 	// tjfoc → ours
 	tjCT, err := tjsm2.Encrypt(&tk.PublicKey, []byte("246801"), rand.Reader, tjsm2.C1C3C2)
 	require.NoError(t, err)
-	pin, err := sign.DecryptPIN(ours, base64.StdEncoding.EncodeToString(tjCT))
+	pin, err := ours.Decrypt(ctx, tjCT)
 	require.NoError(t, err)
-	require.Equal(t, "246801", pin)
+	require.Equal(t, "246801", string(pin))
 
 	// tjfoc's C1C2C3 (the old order) must not pass as C1C3C2.
 	old, err := tjsm2.Encrypt(&tk.PublicKey, []byte("246801"), rand.Reader, tjsm2.C1C2C3)
 	require.NoError(t, err)
-	_, err = sign.DecryptPIN(ours, base64.StdEncoding.EncodeToString(old))
-	require.ErrorIs(t, err, sign.ErrDecrypt)
+	_, err = ours.Decrypt(ctx, old)
+	require.ErrorIs(t, err, sign.ErrDecrypt, "C1C2C3 must not open as C1C3C2")
 
 	// A whole envelope whose SM4 key was wrapped by tjfoc opens here.
 	ek, body, err := sign.Seal(ours.Public(), []byte(`{"a":"b"}`), "m1")
@@ -109,7 +109,7 @@ func TestInteropPINAndKeyEnvelope(t *testing.T) {
 	require.Len(t, key, 16)
 	rewrapped, err := tjsm2.Encrypt(&tk.PublicKey, key, rand.Reader, tjsm2.C1C3C2)
 	require.NoError(t, err)
-	got, err := sign.Open(ours, base64.StdEncoding.EncodeToString(rewrapped), body, "m1")
+	got, err := sign.Open(ctx, ours, base64.StdEncoding.EncodeToString(rewrapped), body, "m1")
 	require.NoError(t, err)
 	require.Equal(t, `{"a":"b"}`, string(got))
 }

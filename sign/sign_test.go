@@ -2,6 +2,7 @@ package sign_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 	"github.com/xinyun-open/ewallet-go/internal/vectors"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
+
+var ctx = context.Background()
 
 func testKey(t testing.TB) *sign.PrivateKey {
 	t.Helper()
@@ -173,7 +176,7 @@ func TestSealOpen(t *testing.T) {
 		pt := bytes.Repeat([]byte{'a'}, n)
 		ek, ct, err := sign.Seal(k.Public(), pt, "0123456789abcdef0123456789abcdef")
 		require.NoError(t, err)
-		got, err := sign.Open(k, ek, ct, "0123456789abcdef0123456789abcdef")
+		got, err := sign.Open(ctx, k, ek, ct, "0123456789abcdef0123456789abcdef")
 		require.NoError(t, err)
 		require.Equal(t, len(pt), len(got))
 		require.True(t, bytes.Equal(pt, got))
@@ -218,7 +221,7 @@ func TestOpenRejectsTampering(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			pt, err := sign.Open(k, c[0], c[1], c[2])
+			pt, err := sign.Open(ctx, k, c[0], c[1], c[2])
 			require.ErrorIs(t, err, sign.ErrDecrypt)
 			require.Nil(t, pt)
 		})
@@ -229,23 +232,24 @@ func TestPIN(t *testing.T) {
 	k := testKey(t)
 	ct, err := sign.EncryptPIN(k.Public(), "024680")
 	require.NoError(t, err)
-	pin, err := sign.DecryptPIN(k, ct)
+	raw, err := base64.StdEncoding.DecodeString(ct)
 	require.NoError(t, err)
-	require.Equal(t, "024680", pin)
+	require.Len(t, raw, 65+32+6, "C1‖C3‖C2 of six digits")
+	pin, err := k.Decrypt(ctx, raw)
+	require.NoError(t, err)
+	require.Equal(t, "024680", string(pin))
 
 	for _, bad := range []string{"", "12345", "1234567", "12a456", "１２３４５６", " 12345", "12345\n", "-12345"} {
 		_, err := sign.EncryptPIN(k.Public(), bad)
 		require.ErrorIs(t, err, sign.ErrPINFormat, "%q", bad)
 	}
-	_, err = sign.DecryptPIN(testKey(t), ct)
-	require.ErrorIs(t, err, sign.ErrDecrypt)
-	_, err = sign.DecryptPIN(k, "not base64")
-	require.ErrorIs(t, err, sign.ErrDecrypt)
-	// An SM2 ciphertext of something that is not a PIN is refused by its length.
-	ek, _, err := sign.Seal(k.Public(), nil, "x")
-	require.NoError(t, err)
-	_, err = sign.DecryptPIN(k, ek)
-	require.ErrorIs(t, err, sign.ErrDecrypt)
+	_, err = testKey(t).Decrypt(ctx, raw)
+	require.ErrorIs(t, err, sign.ErrDecrypt, "another key")
+	_, err = k.Decrypt(ctx, raw[:96])
+	require.ErrorIs(t, err, sign.ErrDecrypt, "shorter than C1‖C3")
+	compressed := append([]byte{2}, raw[1:]...)
+	_, err = k.Decrypt(ctx, compressed)
+	require.ErrorIs(t, err, sign.ErrDecrypt, "compressed C1")
 }
 
 // One key used from many goroutines at once: run under -race.
@@ -260,7 +264,7 @@ func TestConcurrentUseOfOneKey(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 8; i++ {
 				msg := []byte(fmt.Sprintf("g%d-i%d", g, i))
-				sig, err := k.SignCanonical("/api/v1/x", map[string]string{"m": string(msg)})
+				sig, err := sign.SignCanonical(ctx, k, "/api/v1/x", map[string]string{"m": string(msg)})
 				if err == nil {
 					err = k.Public().VerifyCanonical("/api/v1/x", map[string]string{"m": string(msg)}, sig)
 				}
@@ -269,7 +273,7 @@ func TestConcurrentUseOfOneKey(t *testing.T) {
 					ek, ct, err = sign.Seal(other.Public(), msg, "aad")
 					if err == nil {
 						var pt []byte
-						pt, err = sign.Open(other, ek, ct, "aad")
+						pt, err = sign.Open(ctx, other, ek, ct, "aad")
 						if err == nil && !bytes.Equal(pt, msg) {
 							err = fmt.Errorf("round trip changed the message")
 						}
@@ -287,28 +291,4 @@ func TestConcurrentUseOfOneKey(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-}
-
-func TestSealAppend(t *testing.T) {
-	k := testKey(t)
-	for _, n := range []int{0, 1, 2, 3, 100, 1 << 20} {
-		pt := bytes.Repeat([]byte{'z'}, n)
-		prefix := []byte(`{"biz_content":"`)
-		dst := make([]byte, len(prefix), len(prefix)+sign.SealedLen(n))
-		copy(dst, prefix)
-		ek, out, err := sign.SealAppend(dst, k.Public(), pt, "aad")
-		require.NoError(t, err)
-		require.Equal(t, string(prefix), string(out[:len(prefix)]))
-		require.Equal(t, len(prefix)+sign.SealedLen(n), len(out))
-		require.Equal(t, &dst[0], &out[0], "no reallocation when dst has room")
-		got, err := sign.Open(k, ek, string(out[len(prefix):]), "aad")
-		require.NoError(t, err)
-		require.True(t, bytes.Equal(pt, got))
-	}
-	// Without room it still works, by growing dst.
-	ek, out, err := sign.SealAppend(nil, k.Public(), []byte("x"), "a")
-	require.NoError(t, err)
-	got, err := sign.Open(k, ek, string(out), "a")
-	require.NoError(t, err)
-	require.Equal(t, "x", string(got))
 }

@@ -31,24 +31,19 @@ var b64 = base64.StdEncoding.Strict()
 func (k *PrivateKey) Sign(msg []byte) (string, error) {
 	h := k.pub.hasher()
 	h.Write(msg)
-	return k.signDigest(h.Sum(nil))
-}
-
-// SignCanonical signs Canonical(path, fields) without building the string:
-// the pieces are hashed as they are produced, so a megabyte-sized field is
-// never copied.
-func (k *PrivateKey) SignCanonical(path string, fields map[string]string) (string, error) {
-	h := k.pub.hasher()
-	writeCanonical(h, path, fields)
-	return k.signDigest(h.Sum(nil))
-}
-
-func (k *PrivateKey) signDigest(digest []byte) (string, error) {
-	der, err := sm2.SignASN1(rand.Reader, k.k, digest, nil)
+	der, err := k.signDigest(h.Sum(nil))
 	if err != nil {
-		return "", fmt.Errorf("sign: %w", err)
+		return "", err
 	}
 	return b64.EncodeToString(der), nil
+}
+
+func (k *PrivateKey) signDigest(digest []byte) ([]byte, error) {
+	der, err := sm2.SignASN1(rand.Reader, k.k, digest, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	return der, nil
 }
 
 // Verify checks sig, a base64 DER SM3withSM2 signature, over msg. It returns
@@ -110,10 +105,14 @@ func (k *PublicKey) hasher() hash.Hash {
 
 // Canonical returns the string that the protocol signs for a message:
 //
-//	path + "?" + join("&", sorted(key + "=" + value))
+//	path + "?" + join("&", sorted(esc(key) + "=" + esc(value)))
 //
-// over every field except "sign", with empty values dropped, keys sorted
-// bytewise, and keys and values raw UTF-8 (no escaping, no trimming).
+// over every field except "sign", with empty values dropped and keys sorted
+// bytewise on their raw form. esc writes "%" as "%25", "&" as "%26" and "="
+// as "%3D" and leaves every other byte as it is (no other escaping, no
+// trimming). The escapes make the string injective: "&" and "=" occur only
+// as separators, so no value can pass for other fields (a value such as
+// "x&code=SUCCESS" cannot re-split into a code field).
 func Canonical(path string, fields map[string]string) string {
 	var b strings.Builder
 	n := len(path) + 1
@@ -134,8 +133,9 @@ type canonicalWriter interface {
 const canonicalChunk = 1024
 
 // writeCanonical feeds the canonical string to w in a few large writes.
-// Large values are passed without copying: the writers used here (an SM3
-// hash and a strings.Builder) neither modify nor keep the slice.
+// Large values without a byte to escape are passed without copying: the
+// writers used here (an SM3 hash and a strings.Builder) neither modify nor
+// keep the slice.
 func writeCanonical(w canonicalWriter, path string, fields map[string]string) {
 	var stack [24]string
 	keys := stack[:0]
@@ -152,17 +152,55 @@ func writeCanonical(w canonicalWriter, path string, fields map[string]string) {
 		if i > 0 {
 			buf = append(buf, '&')
 		}
-		buf = append(append(buf, k...), '=')
+		buf = appendEscaped(buf, k)
+		buf = append(buf, '=')
 		v := fields[k]
 		if len(buf)+len(v) <= canonicalChunk {
-			buf = append(buf, v...)
+			buf = appendEscaped(buf, v)
 			continue
+		}
+		// A large value (a sealed face image) goes to w in place, between
+		// the bytes it escapes (in base64, only the padding).
+		for {
+			j := strings.IndexAny(v, escaped)
+			if j < 0 {
+				break
+			}
+			w.Write(buf)
+			w.Write(bytesOf(v[:j]))
+			buf = appendEscaped(buf[:0], v[j:j+1])
+			v = v[j+1:]
 		}
 		w.Write(buf)
 		buf = buf[:0]
 		w.Write(bytesOf(v))
 	}
 	w.Write(buf)
+}
+
+// escaped are the bytes the canonical string escapes: its two separators
+// and the escape character itself.
+const escaped = "%&="
+
+// appendEscaped appends s with "%", "&" and "=" written as "%25", "%26"
+// and "%3D".
+func appendEscaped(dst []byte, s string) []byte {
+	for {
+		i := strings.IndexAny(s, escaped)
+		if i < 0 {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		switch s[i] {
+		case '%':
+			dst = append(dst, "%25"...)
+		case '&':
+			dst = append(dst, "%26"...)
+		default:
+			dst = append(dst, "%3D"...)
+		}
+		s = s[i+1:]
+	}
 }
 
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -2,6 +2,7 @@ package wallet_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -30,7 +31,7 @@ func BenchmarkCallCryptoFloor(b *testing.B) {
 	ansKey, ansBody, _ := sign.Seal(merchant.Public(), []byte(benchWallet), msgID)
 	answer := map[string]string{"app_id": "a", "msg_id": msgID, "timestamp": "2026-11-25 16:00:00", "code": "SUCCESS", "msg": "ok",
 		"sign_key_id": "k", "sign_type": "SM2", "encrypt_type": "SM4-GCM", "encrypt_key": ansKey, "biz_content": ansBody}
-	ansSig, _ := bank.SignCanonical("/api/v1/wallet/query", answer)
+	ansSig, _ := sign.SignCanonical(context.Background(), bank, "/api/v1/wallet/query", answer)
 	b.ReportAllocs()
 	for b.Loop() {
 		ek, ct, err := sign.Seal(bank.Public(), biz, msgID)
@@ -39,13 +40,13 @@ func BenchmarkCallCryptoFloor(b *testing.B) {
 		}
 		req := map[string]string{"app_id": "a", "merchant_id": "m", "msg_id": msgID, "timestamp": "2026-11-25 16:00:00",
 			"version": "1.0", "sign_type": "SM2", "encrypt_type": "SM4-GCM", "encrypt_key": ek, "encrypt_key_id": "k", "biz_content": ct}
-		if _, err := merchant.SignCanonical("/api/v1/wallet/query", req); err != nil {
+		if _, err := sign.SignCanonical(context.Background(), merchant, "/api/v1/wallet/query", req); err != nil {
 			b.Fatal(err)
 		}
 		if err := bank.Public().VerifyCanonical("/api/v1/wallet/query", answer, ansSig); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := sign.Open(merchant, ansKey, ansBody, msgID); err != nil {
+		if _, err := sign.Open(context.Background(), merchant, ansKey, ansBody, msgID); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -63,13 +64,13 @@ func BenchmarkBankCryptoFloor(b *testing.B) {
 	ek, ct, _ := sign.Seal(bank.Public(), biz, msgID)
 	req := map[string]string{"app_id": "a", "merchant_id": "m", "msg_id": msgID, "timestamp": "2026-11-25 16:00:00",
 		"version": "1.0", "sign_type": "SM2", "encrypt_type": "SM4-GCM", "encrypt_key": ek, "encrypt_key_id": "k", "biz_content": ct}
-	reqSig, _ := merchant.SignCanonical("/api/v1/wallet/query", req)
+	reqSig, _ := sign.SignCanonical(context.Background(), merchant, "/api/v1/wallet/query", req)
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := merchant.Public().VerifyCanonical("/api/v1/wallet/query", req, reqSig); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := sign.Open(bank, ek, ct, msgID); err != nil {
+		if _, err := sign.Open(context.Background(), bank, ek, ct, msgID); err != nil {
 			b.Fatal(err)
 		}
 		ansKey, ansBody, err := sign.Seal(merchant.Public(), []byte(benchWallet), msgID)
@@ -78,7 +79,7 @@ func BenchmarkBankCryptoFloor(b *testing.B) {
 		}
 		answer := map[string]string{"app_id": "a", "msg_id": msgID, "timestamp": "2026-11-25 16:00:00", "code": "SUCCESS", "msg": "ok",
 			"sign_key_id": "k", "sign_type": "SM2", "encrypt_type": "SM4-GCM", "encrypt_key": ansKey, "biz_content": ansBody}
-		if _, err := bank.SignCanonical("/api/v1/wallet/query", answer); err != nil {
+		if _, err := sign.SignCanonical(context.Background(), bank, "/api/v1/wallet/query", answer); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -110,7 +111,7 @@ func BenchmarkDo(b *testing.B) {
 	}
 	answer := map[string]string{"app_id": bank.AppID, "msg_id": benchMsgID, "timestamp": "2026-11-25 16:00:00", "code": "SUCCESS",
 		"msg": "ok", "sign_key_id": "mock-bank-1", "sign_type": "SM2", "encrypt_type": "SM4-GCM", "encrypt_key": ek, "biz_content": body}
-	if answer["sign"], err = bank.BankKey("mock-bank-1").SignCanonical("/api/v1/wallet/query", answer); err != nil {
+	if answer["sign"], err = sign.SignCanonical(context.Background(), bank.BankKey("mock-bank-1"), "/api/v1/wallet/query", answer); err != nil {
 		b.Fatal(err)
 	}
 	raw, _ := json.Marshal(answer)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/xinyun-open/ewallet-go/internal/envelope"
 	"github.com/xinyun-open/ewallet-go/internal/rules"
 	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/sign"
@@ -231,13 +232,13 @@ func (cl *call) envelope() ([]byte, error) {
 	// its exact sealed length, or its plain length and some for escapes.
 	size := 512 + len(cl.biz) + len(cl.biz)/8
 	if cl.encrypt {
-		size = 512 + sign.SealedLen(len(cl.biz))
+		size = 512 + envelope.SealedLen(len(cl.biz))
 	}
 	body := make([]byte, 0, size)
 	body = append(body, `{"biz_content":"`...)
 	if cl.encrypt {
 		start := len(body)
-		ek, out, err := sign.SealAppend(body, cl.bankKey, cl.biz, cl.msgID)
+		ek, out, err := envelope.SealAppend(body, cl.bankKey.Encrypt, cl.biz, cl.msgID)
 		if err != nil {
 			return nil, fmt.Errorf("wallet: encrypting biz_content: %w", err)
 		}
@@ -258,7 +259,7 @@ func (cl *call) envelope() ([]byte, error) {
 			body = appendField(body, k, v)
 		}
 	}
-	sig, err := c.cfg.PrivateKey.SignCanonical(cl.signPath, fields)
+	sig, err := sign.SignCanonical(context.Background(), c.cfg.PrivateKey, cl.signPath, fields)
 	if err != nil {
 		return nil, fmt.Errorf("wallet: signing: %w", err)
 	}
@@ -463,7 +464,7 @@ func (c *Client) verifyResponse(cl *call, body []byte) (code, msg string, payloa
 	biz := fields["biz_content"]
 	switch et := fields["encrypt_type"]; et {
 	case encryptType:
-		pt, err := sign.Open(c.cfg.PrivateKey, fields["encrypt_key"], biz, cl.msgID)
+		pt, err := sign.Open(context.Background(), c.cfg.PrivateKey, fields["encrypt_key"], biz, cl.msgID)
 		if err != nil {
 			return fail("biz_content does not open: %v", err)
 		}

@@ -236,7 +236,7 @@ func TestAnswerToEncryptedRequestMustBeEncrypted(t *testing.T) {
 			delete(f, "encrypt_key")
 			f["biz_content"] = `{"amount":1}`
 			delete(f, "sign")
-			sig, _ := bank.BankKey("mock-bank-1").SignCanonical("/api/v1/payment/pay", f)
+			sig, _ := sign.SignCanonical(context.Background(), bank.BankKey("mock-bank-1"), "/api/v1/payment/pay", f)
 			f["sign"] = sig
 		}}
 	})

@@ -155,7 +155,7 @@ func (k fuzzKeyset) answerVerifies(path, msgID string, encrypted bool, body []by
 	}
 	switch f["encrypt_type"] {
 	case "SM4-GCM":
-		pt, err := sign.Open(k.merchant, f["encrypt_key"], f["biz_content"], msgID)
+		pt, err := sign.Open(context.Background(), k.merchant, f["encrypt_key"], f["biz_content"], msgID)
 		if err != nil {
 			return "", nil, false
 		}
@@ -325,7 +325,7 @@ func (k fuzzKeyset) notificationVerifies(now time.Time, body []byte) (map[string
 	if err != nil || now.Sub(ts) > 300*time.Second || ts.Sub(now) > 300*time.Second {
 		return nil, nil, false
 	}
-	data, err := sign.Open(k.merchant, f["encrypt_key"], f["biz_content"], f["notify_id"])
+	data, err := sign.Open(context.Background(), k.merchant, f["encrypt_key"], f["biz_content"], f["notify_id"])
 	if err != nil || !json.Valid(data) {
 		return nil, nil, false
 	}
@@ -340,7 +340,7 @@ func resign(tb testing.TB, body []byte, keyID string, key *sign.PrivateKey) []by
 	}
 	delete(f, "sign")
 	f["sign_key_id"] = keyID
-	sig, err := key.SignCanonical("/notify", f)
+	sig, err := sign.SignCanonical(context.Background(), key, "/notify", f)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package wallet_test
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -58,9 +59,11 @@ func TestRefreshBankKeysRotation(t *testing.T) {
 	pin, err := c.EncryptPIN("135790")
 	require.NoError(t, err)
 	require.Equal(t, "mock-bank-2", pin.KeyID)
-	got, err := sign.DecryptPIN(next, pin.Ciphertext)
+	raw, err := base64.StdEncoding.DecodeString(pin.Ciphertext)
 	require.NoError(t, err)
-	require.Equal(t, "135790", got)
+	got, err := next.Decrypt(ctx, raw)
+	require.NoError(t, err)
+	require.Equal(t, "135790", string(got))
 }
 
 func TestRefreshBankKeysRefusesBadLists(t *testing.T) {

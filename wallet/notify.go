@@ -165,7 +165,7 @@ func (c *Client) parseNotification(body []byte) (*Notification, error) {
 	if f["encrypt_type"] != encryptType {
 		return bad("biz_content is not encrypted")
 	}
-	data, err := sign.Open(c.cfg.PrivateKey, f["encrypt_key"], f["biz_content"], id)
+	data, err := sign.Open(context.Background(), c.cfg.PrivateKey, f["encrypt_key"], f["biz_content"], id)
 	if err != nil {
 		return bad("biz_content does not open: %v", err)
 	}

@@ -75,7 +75,7 @@ func TestReplayedRequests(t *testing.T) {
 		ans := postAPI(t, c, "payment/pay", captured)
 		require.Equal(t, "SUCCESS", ans["code"])
 		require.Equal(t, msgID, ans["msg_id"])
-		plain, err := sign.Open(c.PrivateKey(), ans["encrypt_key"], ans["biz_content"], msgID)
+		plain, err := sign.Open(context.Background(), c.PrivateKey(), ans["encrypt_key"], ans["biz_content"], msgID)
 		require.NoError(t, err, "the answer is encrypted to the merchant: the eavesdropper learns nothing")
 		require.Contains(t, string(plain), paid.TradeNo)
 	})
@@ -286,7 +286,7 @@ func TestReplayedNotifications(t *testing.T) {
 			forged[k] = v
 		}
 		delete(forged, "sign")
-		forged["sign"], err = stranger.SignCanonical("/notify", forged)
+		forged["sign"], err = sign.SignCanonical(context.Background(), stranger, "/notify", forged)
 		require.NoError(t, err)
 		for name, body := range map[string][]byte{
 			"new notify_id, to pass de-duplication": env.with("notify_id", "N0123456789abcdef0123456789abcdef"),

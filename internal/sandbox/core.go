@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -57,9 +59,9 @@ func decryptPIN(field, ciphertext string, key *sign.PrivateKey) pinValue {
 		p.err = fail(codeDecryptFailed, field+": a PIN travels only in an encrypted request, under the key named by encrypt_key_id")
 		return p
 	}
-	d, err := sign.DecryptPIN(key, ciphertext)
+	d, err := openPIN(key, ciphertext)
 	switch {
-	case errors.Is(err, sign.ErrPINFormat):
+	case errors.Is(err, errNotSixDigits):
 		p.err = fail(codeDecryptFailed, field+": does not decrypt to six digits")
 	case err != nil:
 		p.err = fail(codeDecryptFailed, field+": does not decrypt under the bank key named by encrypt_key_id")
@@ -67,6 +69,30 @@ func decryptPIN(field, ciphertext string, key *sign.PrivateKey) pinValue {
 		p.digits = d
 	}
 	return p
+}
+
+var errNotSixDigits = errors.New("not six digits")
+
+// openPIN is the bank side of sign.EncryptPIN: base64 of the SM2 C1C3C2
+// ciphertext of six ASCII digits, and nothing longer.
+func openPIN(key *sign.PrivateKey, ciphertext string) (string, error) {
+	raw, err := base64.StdEncoding.Strict().DecodeString(ciphertext)
+	if err != nil {
+		return "", err
+	}
+	if len(raw) != 65+32+6 {
+		return "", errors.New("not the length of a PIN ciphertext")
+	}
+	pt, err := key.Decrypt(context.Background(), raw)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range pt {
+		if c < '0' || c > '9' {
+			return "", errNotSixDigits
+		}
+	}
+	return string(pt), nil
 }
 
 // run executes one business operation as a store transaction and sends its

@@ -179,7 +179,7 @@ func (b *Bank) authenticate(path string, body []byte) (*inbound, *reply) {
 	if kerr != nil {
 		return end(kerr)
 	}
-	plain, err := sign.Open(key, fields["encrypt_key"], fields["biz_content"], in.msgID)
+	plain, err := sign.Open(context.Background(), key, fields["encrypt_key"], fields["biz_content"], in.msgID)
 	if err != nil {
 		return end(fail(codeDecryptFailed, "biz_content does not decrypt: wrong bank key, msg_id (the AAD) or data"))
 	}
@@ -295,7 +295,7 @@ func (b *Bank) envelope(path string, rep reply, corrupt bool) ([]byte, error) {
 	if corrupt {
 		signed = path + "#corrupted"
 	}
-	sig, err := key.SignCanonical(signed, f)
+	sig, err := sign.SignCanonical(context.Background(), key, signed, f)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -77,7 +78,7 @@ func TestGatewayErrors(t *testing.T) {
 		{name: "signature missing", req: treq{after: del("sign")}, code: codeSignatureInvalid},
 		{name: "field changed after signing", req: treq{after: set("timestamp", formatTime(testStart.Add(time.Second)))}, code: codeSignatureInvalid},
 		{name: "signed by another key", req: treq{after: func(m map[string]string) {
-			m["sign"], _ = otherKey.SignCanonical(walletQuery, m)
+			m["sign"], _ = sign.SignCanonical(context.Background(), otherKey, walletQuery, m)
 		}}, code: codeSignatureInvalid},
 		{name: "empty value dropped from canonical", req: treq{after: set("extra", "")}, code: codeSuccess},
 		{name: "unsigned extra field", req: treq{after: set("extra", "x")}, code: codeSignatureInvalid},

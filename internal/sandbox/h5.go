@@ -21,6 +21,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"embed"
 	"fmt"
@@ -34,6 +35,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/xinyun-open/ewallet-go/sign"
 )
 
 // h5Assets holds the page templates and the stylesheet. Read-only: embedded
@@ -418,7 +421,7 @@ func (s *h5Site) returnURL(returnURL, page, result, outTradeNo, accountNo string
 		"sign_key_id":  keyID,
 		"sign_type":    "SM2",
 	}
-	sig, err := key.SignCanonical(h5ReturnPath, f)
+	sig, err := sign.SignCanonical(context.Background(), key, h5ReturnPath, f)
 	if err != nil {
 		return "", err
 	}

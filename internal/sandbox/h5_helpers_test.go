@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -55,7 +56,7 @@ func (f *fixture) linkFields(extra map[string]string) map[string]string {
 // the link's path and query for page (normally the same page).
 func signLink(t testing.TB, key *sign.PrivateKey, signedPage, page string, fields map[string]string) string {
 	t.Helper()
-	sig, err := key.SignCanonical("/h5/"+signedPage, fields)
+	sig, err := sign.SignCanonical(context.Background(), key, "/h5/"+signedPage, fields)
 	require.NoError(t, err)
 	q := url.Values{}
 	for k, v := range fields {

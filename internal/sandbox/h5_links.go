@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"strconv"
@@ -249,7 +250,7 @@ func (s *h5Site) openData(f map[string]string, into *h5Prefill, now time.Time) *
 	if kerr != nil {
 		return paramErr("encrypt_key_id", "不是银行当前的密钥")
 	}
-	plain, err := sign.Open(key, f["encrypt_key"], f["data"], f["nonce"])
+	plain, err := sign.Open(context.Background(), key, f["encrypt_key"], f["data"], f["nonce"])
 	if err != nil {
 		return paramErr("data", "无法解密（密钥、nonce 或密文不符）")
 	}

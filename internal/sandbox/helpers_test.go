@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -228,7 +229,7 @@ func (c *tclient) body(r *treq) []byte {
 		r.before(f)
 		r.msgID = f["msg_id"]
 	}
-	sig, err := c.key.SignCanonical(r.path, f)
+	sig, err := sign.SignCanonical(context.Background(), c.key, r.path, f)
 	require.NoError(c.t, err)
 	f["sign"] = sig
 	if r.after != nil {
@@ -308,7 +309,7 @@ func (c *tclient) open(path, msgID string, raw []byte, out *tresp) error {
 		out.biz = []byte(f["biz_content"])
 		return nil
 	}
-	pt, err := sign.Open(c.key, f["encrypt_key"], f["biz_content"], f["msg_id"])
+	pt, err := sign.Open(context.Background(), c.key, f["encrypt_key"], f["biz_content"], f["msg_id"])
 	if err != nil {
 		return err
 	}

@@ -241,7 +241,7 @@ func (n *notifier) post(d *delivery, now time.Time) (int, error) {
 		"encrypt_key":  ek,
 		"biz_content":  ct,
 	}
-	sig, err := key.SignCanonical(notifyPath, fields)
+	sig, err := sign.SignCanonical(context.Background(), key, notifyPath, fields)
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -50,7 +51,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		if pub == nil {
 			rec.err = sign.ErrInvalidSignature
 		} else if rec.err = pub.VerifyCanonical("/notify", f, f["sign"]); rec.err == nil {
-			rec.biz, rec.err = sign.Open(r.c.key, f["encrypt_key"], f["biz_content"], f["notify_id"])
+			rec.biz, rec.err = sign.Open(context.Background(), r.c.key, f["encrypt_key"], f["biz_content"], f["notify_id"])
 		}
 	}
 	r.mu.Lock()

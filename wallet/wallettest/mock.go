@@ -2,6 +2,7 @@ package wallettest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -284,7 +285,7 @@ func (m *MockBank) verify(signPath, path string, body []byte) (*Request, wallet.
 		if k == nil {
 			return req, wallet.ErrDecryptFailed, "unknown encrypt_key_id"
 		}
-		pt, err := sign.Open(k, f["encrypt_key"], f["biz_content"], f["msg_id"])
+		pt, err := sign.Open(context.Background(), k, f["encrypt_key"], f["biz_content"], f["msg_id"])
 		if err != nil {
 			return req, wallet.ErrDecryptFailed, "biz_content does not open"
 		}
@@ -341,7 +342,7 @@ func (m *MockBank) answer(signPath string, req *Request, reply Reply) ([]byte, e
 			f["biz_content"] = string(biz)
 		}
 	}
-	sig, err := key.SignCanonical(signPath, f)
+	sig, err := sign.SignCanonical(context.Background(), key, signPath, f)
 	if err != nil {
 		return nil, err
 	}
@@ -407,7 +408,7 @@ func (m *MockBank) NotificationBody(typ wallet.NotifyType, notifyID string, payl
 		"timestamp": wire.Format(at), "sign_key_id": keyID, "sign_type": "SM2",
 		"encrypt_type": "SM4-GCM", "encrypt_key": ek, "biz_content": ct,
 	}
-	sig, err := key.SignCanonical("/notify", f)
+	sig, err := sign.SignCanonical(context.Background(), key, "/notify", f)
 	if err != nil {
 		return nil, err
 	}
