@@ -39,7 +39,7 @@
 // # Retries and unknown outcomes
 //
 // The client retries what the protocol allows (see package wallet). When
-// Open ends with wallet.OutcomeUnknown(err), ask wallet.Client.Query whether
+// Open ends with wallet.IsOutcomeUnknown(err), ask wallet.Client.Query whether
 // the account exists before opening again.
 //
 // # Testing

@@ -11,7 +11,7 @@ import (
 )
 
 // The account-opening journey: four factors, SMS code, face and PIN.
-func ExampleService_Open() {
+func ExampleService_OpenAccount() {
 	ctx := context.Background()
 	sb, stop, err := wallettest.StartServer() // the sandbox bank, in-process
 	if err != nil {
@@ -33,10 +33,10 @@ func ExampleService_Open() {
 	pin, _ := c.EncryptPIN("135790")
 	req := account.OpenRequest{UserID: p.UserID, VerifyToken: v.Token, Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo,
 		Mobile: p.Mobile, SMSSerial: sms.Serial, SMSCode: "123456", FaceImage: wallettest.Face(), Password: pin}
-	a, err := svc.Open(ctx, req)
+	a, err := svc.OpenAccount(ctx, req)
 	fmt.Println(a.Status, len(a.AccountNo), err)
 
-	_, err = svc.Open(ctx, req)
+	_, err = svc.OpenAccount(ctx, req)
 	fmt.Println(errors.Is(err, wallet.ErrAccountAlreadyOpened))
 	// Output:
 	// NORMAL 16 <nil>

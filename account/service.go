@@ -4,8 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/xinyun-open/ewallet-go/internal/check"
-	"github.com/xinyun-open/ewallet-go/internal/rules"
+	"github.com/xinyun-open/ewallet-go/internal/endpoint"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
 
@@ -24,7 +23,8 @@ type Service struct {
 	c *wallet.Client
 }
 
-// New returns the account service of a client.
+// New returns the account service of a client. A nil client gives a
+// Service whose calls fail with an error saying so.
 func New(c *wallet.Client) *Service { return &Service{c: c} }
 
 // SendSMS texts a verification code for scene to mobile.
@@ -33,83 +33,52 @@ func New(c *wallet.Client) *Service { return &Service{c: c} }
 // code; the bank allows one a minute and ten a day per mobile and scene.
 // Errors: ErrSMSTooFrequent.
 func (s *Service) SendSMS(ctx context.Context, req SendSMSRequest) (*SMS, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	var out SMS
-	if err := s.c.Do(ctx, pathSMS, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return endpoint.Call[SMS](ctx, s.c, pathSMS, req)
 }
 
 // Verify checks the four factors with the card's issuer and returns a token
-// for Open.
+// for OpenAccount.
 //
 // API: POST /api/v1/account/verify (encrypted). Errors:
 // ErrFourFactorMismatch, ErrCardNotSupported (a credit card),
 // ErrAgeRestricted (under 16), ErrVerifyLimitExceeded (five failures today
 // for this identity number).
 func (s *Service) Verify(ctx context.Context, req VerifyRequest) (*Verification, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	var out Verification
-	if err := s.c.Do(ctx, pathVerify, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return endpoint.Call[Verification](ctx, s.c, pathVerify, req)
 }
 
-// Open opens the user's Class II e-account and binds the verified debit
-// card.
+// OpenAccount opens the user's Class II e-account and binds the verified
+// debit card.
 //
-// API: POST /api/v1/account/open (encrypted). Errors:
-// ErrAccountAlreadyOpened (one account per person per merchant),
+// API: POST /api/v1/account/open (encrypted, to the bank key of the PIN).
+// Errors: ErrAccountAlreadyOpened (one account per person per merchant),
 // ErrVerifyTokenInvalid, ErrSMSCodeInvalid, ErrSMSCodeExpired,
 // ErrFaceMismatch, ErrPasswordWeak, ErrAgeRestricted, ErrCardNotSupported.
-// The verify token and SMS code are used up only when Open succeeds. When
-// wallet.OutcomeUnknown(err), call wallet.Client.Query with the identity
+// The verify token and SMS code are used up only when it succeeds. When
+// wallet.IsOutcomeUnknown(err), call wallet.Client.Query with the identity
 // number: it tells whether the account was opened.
-func (s *Service) Open(ctx context.Context, req OpenRequest) (*wallet.Account, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	var out wallet.Account
-	if err := s.c.Do(ctx, pathOpen, req, &out, wallet.UseBankKey(req.Password.KeyID)); err != nil {
-		return nil, err
-	}
-	return &out, nil
+func (s *Service) OpenAccount(ctx context.Context, req OpenRequest) (*wallet.Account, error) {
+	return endpoint.Call[wallet.Account](ctx, s.c, pathOpen, req)
 }
 
-// Get returns an account with its balance, bound card and limit usage.
+// Query returns an account with its balance, bound card and limit usage.
 //
 // API: POST /api/v1/account/query. Errors: ErrAccountNotFound (also for an
 // account of another merchant's channel).
-func (s *Service) Get(ctx context.Context, accountNo string) (*wallet.Account, error) {
-	if err := check.First(check.Field{Name: "account_no", Err: rules.AccountNo(accountNo)}); err != nil {
-		return nil, err
-	}
-	var out wallet.Account
-	if err := s.c.Do(ctx, pathQuery, queryRequest{AccountNo: accountNo}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+func (s *Service) Query(ctx context.Context, accountNo string) (*wallet.Account, error) {
+	return endpoint.Call[wallet.Account](ctx, s.c, pathQuery, queryRequest{AccountNo: accountNo})
 }
 
 // ChangeCard binds a new debit card in place of the current one.
 //
-// API: POST /api/v1/account/card/change (encrypted). Needs an SMS of
-// SceneChangeCard sent to the new card's mobile. Errors:
-// ErrCardNotSupported, ErrSMSCodeInvalid, ErrSMSCodeExpired,
+// API: POST /api/v1/account/card/change (encrypted, to the bank key of the
+// PIN). Needs an SMS of SceneChangeCard sent to the new card's mobile.
+// Errors: ErrCardNotSupported, ErrSMSCodeInvalid, ErrSMSCodeExpired,
 // ErrPasswordIncorrect, ErrPasswordLocked, ErrAccountFrozen,
 // ErrAccountClosed, ErrAccountNotFound.
 func (s *Service) ChangeCard(ctx context.Context, req ChangeCardRequest) (*wallet.BoundCard, error) {
-	if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	var out cardChanged
-	if err := s.c.Do(ctx, pathChangeCard, req, &out, wallet.UseBankKey(req.Password.KeyID)); err != nil {
+	out, err := endpoint.Call[cardChanged](ctx, s.c, pathChangeCard, req)
+	if err != nil {
 		return nil, err
 	}
 	return &out.BoundCard, nil
@@ -118,33 +87,28 @@ func (s *Service) ChangeCard(ctx context.Context, req ChangeCardRequest) (*walle
 // ResetPassword sets a new trading PIN and lifts a PIN lock. It returns when
 // the bank reset it.
 //
-// API: POST /api/v1/account/password/reset (encrypted). Needs an SMS of
-// SceneResetPassword to the account's mobile. Errors: ErrParamInvalid (an
-// identity number that is not the holder's), ErrFaceMismatch,
-// ErrPasswordWeak, ErrSMSCodeInvalid, ErrSMSCodeExpired.
+// API: POST /api/v1/account/password/reset (encrypted, to the bank key of
+// the new PIN). Needs an SMS of SceneResetPassword to the account's mobile.
+// Errors: ErrParamInvalid (an identity number that is not the holder's),
+// ErrFaceMismatch, ErrPasswordWeak, ErrSMSCodeInvalid, ErrSMSCodeExpired.
 func (s *Service) ResetPassword(ctx context.Context, req ResetPasswordRequest) (time.Time, error) {
-	if err := req.Validate(); err != nil {
-		return time.Time{}, err
-	}
-	var out resetDone
-	if err := s.c.Do(ctx, pathReset, req, &out, wallet.UseBankKey(req.NewPassword.KeyID)); err != nil {
+	out, err := endpoint.Call[resetDone](ctx, s.c, pathReset, req)
+	if err != nil {
 		return time.Time{}, err
 	}
 	return out.ResetAt.Time, nil
 }
 
-// Close closes an account and returns when the bank closed it. The person
-// may open a new account later.
+// CloseAccount closes an account and returns when the bank closed it. The
+// person may open a new account later.
 //
-// API: POST /api/v1/account/close (encrypted). Needs an SMS of SceneClose
-// to the account's mobile. Errors: ErrBalanceNotZero (withdraw first),
-// ErrPasswordIncorrect, ErrPasswordLocked, ErrAccountFrozen.
-func (s *Service) Close(ctx context.Context, req CloseRequest) (time.Time, error) {
-	if err := req.Validate(); err != nil {
-		return time.Time{}, err
-	}
-	var out closeDone
-	if err := s.c.Do(ctx, pathClose, req, &out, wallet.UseBankKey(req.Password.KeyID)); err != nil {
+// API: POST /api/v1/account/close (encrypted, to the bank key of the PIN).
+// Needs an SMS of SceneClose to the account's mobile. Errors:
+// ErrBalanceNotZero (withdraw first), ErrPasswordIncorrect,
+// ErrPasswordLocked, ErrAccountFrozen.
+func (s *Service) CloseAccount(ctx context.Context, req CloseRequest) (time.Time, error) {
+	out, err := endpoint.Call[closeDone](ctx, s.c, pathClose, req)
+	if err != nil {
 		return time.Time{}, err
 	}
 	return out.ClosedAt.Time, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/account"
 	"github.com/xinyun-open/ewallet-go/payment"
 	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/notify"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -58,7 +59,7 @@ func (j *journey) openRequest() account.OpenRequest {
 
 func (j *journey) open() *wallet.Account {
 	j.t.Helper()
-	a, err := j.svc.Open(ctx, j.openRequest())
+	a, err := j.svc.OpenAccount(ctx, j.openRequest())
 	require.NoError(j.t, err)
 	return a
 }
@@ -77,7 +78,7 @@ func TestOpenJourney(t *testing.T) {
 	require.NotEmpty(t, s.Serial)
 	require.Equal(t, 5*time.Minute, s.ExpiresIn)
 
-	a, err := j.svc.Open(ctx, account.OpenRequest{UserID: j.p.UserID, VerifyToken: v.Token, Name: j.p.Name, IDNumber: j.p.IDNumber,
+	a, err := j.svc.OpenAccount(ctx, account.OpenRequest{UserID: j.p.UserID, VerifyToken: v.Token, Name: j.p.Name, IDNumber: j.p.IDNumber,
 		CardNo: j.p.CardNo, Mobile: j.p.Mobile, SMSSerial: s.Serial, SMSCode: "123456", FaceImage: wallettest.Face(),
 		Password: wallettest.PIN(t, j.c), Occupation: "工程师", Address: "南京市建邺区"})
 	require.NoError(t, err)
@@ -92,14 +93,14 @@ func TestOpenJourney(t *testing.T) {
 	require.Equal(t, a.AccountNo, w.Account.AccountNo)
 	require.Equal(t, "*"+string([]rune(string(j.p.Name))[1:]), w.Account.NameMasked)
 
-	got, err := j.svc.Get(ctx, a.AccountNo)
+	got, err := j.svc.Query(ctx, a.AccountNo)
 	require.NoError(t, err)
 	require.NotNil(t, got.Limits)
 	require.Equal(t, int64(1_000_000), got.Limits.DailyLimit)
 	require.Equal(t, int64(20_000_000), got.Limits.YearlyLimit)
 	require.Equal(t, j.p.UserID, got.UserID)
 
-	n := j.sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyAccountOpened })
+	n := j.sb.WaitNotification(func(n *notify.Event) bool { return n.Type == notify.AccountOpened })
 	na, err := n.Account()
 	require.NoError(t, err)
 	require.Equal(t, a.AccountNo, na.AccountNo)
@@ -151,56 +152,56 @@ func TestOpenErrors(t *testing.T) {
 	t.Run("verify token", func(t *testing.T) {
 		r := j.openRequest()
 		r.VerifyToken = "VT-made-up"
-		_, err := j.svc.Open(ctx, r)
+		_, err := j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrVerifyTokenInvalid)
 	})
 	t.Run("token of other factors", func(t *testing.T) {
 		r := j.openRequest()
 		other := wallettest.Person()
 		r.CardNo = other.CardNo
-		_, err := j.svc.Open(ctx, r)
+		_, err := j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrVerifyTokenInvalid)
 	})
 	t.Run("sms code", func(t *testing.T) {
 		r := j.openRequest()
 		r.SMSCode = "654321"
-		_, err := j.svc.Open(ctx, r)
+		_, err := j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrSMSCodeInvalid)
 	})
 	t.Run("sms expired", func(t *testing.T) {
 		r := j.openRequest()
 		j.sb.AdvanceClock(5*time.Minute + time.Second)
-		_, err := j.svc.Open(ctx, r)
+		_, err := j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrSMSCodeExpired)
 	})
 	t.Run("token expired", func(t *testing.T) {
 		r := j.openRequest()
 		j.sb.AdvanceClock(15*time.Minute + time.Second)
 		r.SMSSerial = j.sms(j.p.Mobile, account.SceneOpen).Serial
-		_, err := j.svc.Open(ctx, r)
+		_, err := j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrVerifyTokenInvalid)
 	})
 	t.Run("five wrong codes void the serial", func(t *testing.T) {
 		r := j.openRequest()
 		r.SMSCode = "000001"
 		for i := 0; i < 5; i++ {
-			_, err := j.svc.Open(ctx, r)
+			_, err := j.svc.OpenAccount(ctx, r)
 			require.ErrorIs(t, err, wallet.ErrSMSCodeInvalid)
 		}
 		r.SMSCode = "123456"
-		_, err := j.svc.Open(ctx, r)
+		_, err := j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrSMSCodeExpired)
 	})
 	t.Run("code of another scene", func(t *testing.T) {
 		r := j.openRequest()
 		r.SMSSerial = j.sms(j.p.Mobile, account.SceneClose).Serial
-		_, err := j.svc.Open(ctx, r)
+		_, err := j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrSMSCodeInvalid)
 	})
 	t.Run("face", func(t *testing.T) {
 		r := j.openRequest()
 		r.FaceImage = wallettest.GrayFace()
-		_, err := j.svc.Open(ctx, r)
+		_, err := j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrFaceMismatch)
 	})
 	t.Run("weak PIN", func(t *testing.T) {
@@ -208,35 +209,35 @@ func TestOpenErrors(t *testing.T) {
 		weak, err := j.c.EncryptPIN("123456")
 		require.NoError(t, err)
 		r.Password = weak
-		_, err = j.svc.Open(ctx, r)
+		_, err = j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrPasswordWeak)
 	})
 	t.Run("a failure uses up nothing, then opened, then again", func(t *testing.T) {
 		r := j.openRequest()
 		good := r.FaceImage
 		r.FaceImage = wallettest.GrayFace()
-		_, err := j.svc.Open(ctx, r)
+		_, err := j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrFaceMismatch)
 		r.FaceImage = good
-		_, err = j.svc.Open(ctx, r)
+		_, err = j.svc.OpenAccount(ctx, r)
 		require.NoError(t, err, "the same token and SMS code still work after a failed open")
-		_, err = j.svc.Open(ctx, r)
+		_, err = j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrAccountAlreadyOpened)
-		_, err = j.svc.Open(ctx, j.openRequest())
+		_, err = j.svc.OpenAccount(ctx, j.openRequest())
 		require.ErrorIs(t, err, wallet.ErrAccountAlreadyOpened)
 	})
 	t.Run("token used up", func(t *testing.T) {
 		jj := &journey{t: t, sb: j.sb, c: j.c, svc: j.svc, p: wallettest.Person()}
 		r := jj.openRequest()
-		a, err := j.svc.Open(ctx, r)
+		a, err := j.svc.OpenAccount(ctx, r)
 		require.NoError(t, err)
 		s := jj.sms(jj.p.Mobile, account.SceneClose)
-		_, err = j.svc.Close(ctx, account.CloseRequest{AccountNo: a.AccountNo, SMSSerial: s.Serial, SMSCode: "123456", Password: wallettest.PIN(t, j.c)})
+		_, err = j.svc.CloseAccount(ctx, account.CloseRequest{AccountNo: a.AccountNo, SMSSerial: s.Serial, SMSCode: "123456", Password: wallettest.PIN(t, j.c)})
 		require.NoError(t, err)
 		// With the account closed, the old token is the first thing refused.
 		j.sb.AdvanceClock(time.Minute)
 		r.SMSSerial = jj.sms(jj.p.Mobile, account.SceneOpen).Serial
-		_, err = j.svc.Open(ctx, r)
+		_, err = j.svc.OpenAccount(ctx, r)
 		require.ErrorIs(t, err, wallet.ErrVerifyTokenInvalid)
 	})
 }
@@ -250,7 +251,7 @@ func TestChangeCard(t *testing.T) {
 		SMSSerial: s.Serial, SMSCode: "123456", Password: wallettest.PIN(t, j.c)})
 	require.NoError(t, err)
 	require.Equal(t, string(other.CardNo[len(other.CardNo)-4:]), card.CardNoMasked[len(card.CardNoMasked)-4:])
-	j.sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyAccountCardChanged })
+	j.sb.WaitNotification(func(n *notify.Event) bool { return n.Type == notify.AccountCardChanged })
 
 	j.sb.AdvanceClock(time.Minute)
 	s = j.sms(other.Mobile, account.SceneChangeCard)
@@ -330,17 +331,17 @@ func TestClose(t *testing.T) {
 	j.sb.Recharge(a.AccountNo, 500)
 	s := j.sms(j.p.Mobile, account.SceneClose)
 	req := account.CloseRequest{AccountNo: a.AccountNo, SMSSerial: s.Serial, SMSCode: "123456", Password: wallettest.PIN(t, j.c)}
-	_, err := j.svc.Close(ctx, req)
+	_, err := j.svc.CloseAccount(ctx, req)
 	require.ErrorIs(t, err, wallet.ErrBalanceNotZero)
 
 	_, err = payment.New(j.c).Withdraw(ctx, payment.WithdrawRequest{AccountNo: a.AccountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: 500, Password: wallettest.PIN(t, j.c)})
 	require.NoError(t, err)
-	closedAt, err := j.svc.Close(ctx, req)
+	closedAt, err := j.svc.CloseAccount(ctx, req)
 	require.NoError(t, err)
 	require.False(t, closedAt.IsZero())
-	j.sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyAccountClosed })
+	j.sb.WaitNotification(func(n *notify.Event) bool { return n.Type == notify.AccountClosed })
 
-	got, err := j.svc.Get(ctx, a.AccountNo)
+	got, err := j.svc.Query(ctx, a.AccountNo)
 	require.NoError(t, err)
 	require.Equal(t, wallet.AccountClosed, got.Status)
 	require.False(t, got.ClosedAt.IsZero())
@@ -359,14 +360,14 @@ func TestFrozenAccount(t *testing.T) {
 	a := j.open()
 	j.sb.Recharge(a.AccountNo, 100)
 	j.sb.Freeze(a.AccountNo)
-	got, err := j.svc.Get(ctx, a.AccountNo)
+	got, err := j.svc.Query(ctx, a.AccountNo)
 	require.NoError(t, err)
 	require.Equal(t, wallet.AccountFrozen, got.Status)
 	require.Zero(t, got.AvailableBalance)
 	require.Equal(t, int64(100), got.Balance)
 
 	s := j.sms(j.p.Mobile, account.SceneClose)
-	_, err = j.svc.Close(ctx, account.CloseRequest{AccountNo: a.AccountNo, SMSSerial: s.Serial, SMSCode: "123456", Password: wallettest.PIN(t, j.c)})
+	_, err = j.svc.CloseAccount(ctx, account.CloseRequest{AccountNo: a.AccountNo, SMSSerial: s.Serial, SMSCode: "123456", Password: wallettest.PIN(t, j.c)})
 	require.ErrorIs(t, err, wallet.ErrAccountFrozen)
 	_, err = payment.New(j.c).Recharge(ctx, payment.RechargeRequest{AccountNo: a.AccountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: 1})
 	require.ErrorIs(t, err, wallet.ErrAccountFrozen)
@@ -381,10 +382,10 @@ func TestAnotherMerchantSeesNothing(t *testing.T) {
 	other := wallettest.NewMockBank(t) // only for its fresh TEST key
 	cfg := j.sb.Config()
 	cfg.AppID, cfg.MerchantID, cfg.PrivateKey = "other-app", "M200000002", other.MerchantKey
-	require.NoError(t, j.sb.Bank().RegisterMerchant(sandboxMerchant(cfg)))
+	j.sb.RegisterMerchant(cfg.AppID, cfg.MerchantID, cfg.PrivateKey.Public(), "")
 	oc, err := wallet.NewClient(cfg)
 	require.NoError(t, err)
-	_, err = account.New(oc).Get(ctx, a.AccountNo)
+	_, err = account.New(oc).Query(ctx, a.AccountNo)
 	require.ErrorIs(t, err, wallet.ErrAccountNotFound, "another channel's account is not found, never hinted at")
 	w, err := oc.Query(ctx, wallet.QueryRequest{IDNumber: j.p.IDNumber, Mobile: j.p.Mobile, UserID: j.p.UserID})
 	require.NoError(t, err)

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/check"
+	"github.com/xinyun-open/ewallet-go/internal/mask"
+	"github.com/xinyun-open/ewallet-go/internal/rules"
 	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
@@ -33,20 +36,27 @@ type SendSMSRequest struct {
 }
 
 // LogValue prints the request masked.
-func (r SendSMSRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r SendSMSRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // SMS identifies a sent code: pass Serial with the code the user received.
 type SMS struct {
 	Serial    string        // sms_serial
-	ExpiresIn time.Duration // how long the code is valid (5 minutes at the bank)
+	ExpiresIn time.Duration // how long the code is valid (5 minutes at the bank), whole seconds
+}
+
+type smsJSON struct {
+	Serial    string `json:"sms_serial"`
+	ExpiresIn int64  `json:"expires_in"` // seconds
+}
+
+// MarshalJSON writes the protocol's form: sms_serial, expires_in (seconds).
+func (s SMS) MarshalJSON() ([]byte, error) {
+	return json.Marshal(smsJSON{Serial: s.Serial, ExpiresIn: int64(s.ExpiresIn / time.Second)})
 }
 
 // UnmarshalJSON reads sms_serial and expires_in (seconds).
 func (s *SMS) UnmarshalJSON(b []byte) error {
-	var v struct {
-		Serial    string `json:"sms_serial"`
-		ExpiresIn int64  `json:"expires_in"`
-	}
+	var v smsJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
@@ -65,7 +75,7 @@ type VerifyRequest struct {
 }
 
 // LogValue prints the request masked.
-func (r VerifyRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r VerifyRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // Verification is a passed four-factor check.
 type Verification struct {
@@ -75,7 +85,7 @@ type Verification struct {
 }
 
 // LogValue prints the verification with its token masked.
-func (v Verification) LogValue() slog.Value { return wallet.Masked(v) }
+func (v Verification) LogValue() slog.Value { return mask.Value(v) }
 
 // OpenRequest opens a Class II e-account. Every field but Occupation and
 // Address is required; the four factors must be those that Verify passed.
@@ -89,13 +99,13 @@ type OpenRequest struct {
 	SMSSerial   string              `json:"sms_serial"` // from SendSMS with SceneOpen to Mobile
 	SMSCode     wallet.Secret       `json:"sms_code"`
 	FaceImage   wallet.FaceImage    `json:"face_image"` // JPEG or PNG, at most 1 MiB
-	Password    wallet.EncryptedPIN `json:"password"`   // the new trading PIN (Client.EncryptPIN)
+	Password    wallet.EncryptedPIN `json:"password"`   // the new trading PIN, encrypted on the user's device
 	Occupation  string              `json:"occupation,omitempty"`
 	Address     string              `json:"address,omitempty"`
 }
 
 // LogValue prints the request masked.
-func (r OpenRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r OpenRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // ChangeCardRequest replaces the bound debit card.
 type ChangeCardRequest struct {
@@ -108,7 +118,7 @@ type ChangeCardRequest struct {
 }
 
 // LogValue prints the request masked.
-func (r ChangeCardRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r ChangeCardRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // ResetPasswordRequest sets a new trading PIN after an identity check (ID
 // number, SMS to the account's mobile, face); it also lifts a PIN lock.
@@ -122,7 +132,7 @@ type ResetPasswordRequest struct {
 }
 
 // LogValue prints the request masked.
-func (r ResetPasswordRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r ResetPasswordRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // CloseRequest closes an account whose balance is zero.
 type CloseRequest struct {
@@ -133,10 +143,14 @@ type CloseRequest struct {
 }
 
 // LogValue prints the request masked.
-func (r CloseRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r CloseRequest) LogValue() slog.Value { return mask.Value(r) }
 
 type queryRequest struct {
 	AccountNo string `json:"account_no"`
+}
+
+func (r queryRequest) Validate() error {
+	return check.First(check.Field{Name: "account_no", Err: rules.AccountNo(r.AccountNo)})
 }
 
 type cardChanged struct {

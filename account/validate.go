@@ -6,10 +6,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
 
-func face(img wallet.FaceImage) error {
-	_, err := rules.ImageFormat(img)
-	return err
-}
+func face(img wallet.FaceImage) error { return rules.FaceImage(img) }
 
 // Validate checks the request as the bank would, without the network.
 func (r SendSMSRequest) Validate() error {

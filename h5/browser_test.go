@@ -19,6 +19,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/h5"
 	"github.com/xinyun-open/ewallet-go/payment"
 	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/notify"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -217,13 +218,13 @@ func TestBrowserH5Pages(t *testing.T) {
 	common := func(flow string) h5.Common { return h5.Common{UserID: p.UserID, ReturnURL: back.url(flow)} }
 	link := func(page h5.Page) string {
 		t.Helper()
-		l, err := b.URL(page)
+		l, err := b.URL(ctx, page)
 		require.NoError(t, err)
 		return l
 	}
 
 	// 开户, prefilled from the encrypted data of the link.
-	openLink := link(h5.Open{Common: common("open"), Name: p.Name, IDNumber: p.IDNumber, Mobile: p.Mobile, CardNo: p.CardNo})
+	openLink := link(h5.OpenPage{Common: common("open"), Name: p.Name, IDNumber: p.IDNumber, Mobile: p.Mobile, CardNo: p.CardNo})
 	tab.open(openLink, http.StatusOK)
 	require.Equal(t, string(p.Name), tab.value("name"))
 	require.Equal(t, string(p.IDNumber), tab.value("id_number"))
@@ -243,32 +244,32 @@ func TestBrowserH5Pages(t *testing.T) {
 	require.Equal(t, h5.ResultSuccess, r.Result)
 	acct := r.AccountNo
 	require.NotEmpty(t, acct)
-	sb.WaitNotification(func(n *wallet.Notification) bool {
+	sb.WaitNotification(func(n *notify.Event) bool {
 		a, err := n.Account()
-		return n.Type == wallet.NotifyAccountOpened && err == nil && a.AccountNo == acct
+		return n.Type == notify.AccountOpened && err == nil && a.AccountNo == acct
 	})
 
 	// A reused link and a tampered one get the error page, never the flow.
 	tab.open(openLink, http.StatusForbidden)
 	require.Equal(t, "链接已被使用", tab.text(".result h2"))
-	tampered := strings.Replace(link(h5.Wallet{Common: common("wallet"), AccountNo: acct}), "account_no="+acct, "account_no=6236889999999999", 1)
+	tampered := strings.Replace(link(h5.WalletPage{Common: common("wallet"), AccountNo: acct}), "account_no="+acct, "account_no=6236889999999999", 1)
 	tab.open(tampered, http.StatusForbidden)
 	require.Equal(t, "链接签名无效或已被篡改", tab.text(".result h2"))
 	tab.shoot("error")
 
 	// 充值: the amount typed on the page.
 	order := payment.NewOutTradeNo()
-	tab.open(link(h5.Recharge{Common: common("recharge"), AccountNo: acct, OutTradeNo: order}), http.StatusOK)
+	tab.open(link(h5.RechargePage{Common: common("recharge"), AccountNo: acct, OutTradeNo: order}), http.StatusOK)
 	tab.typeIn("amount", "200.00")
 	tab.shoot("recharge")
 	tab.press(`.actions button[value="submit"]`)
 	r = returned(t, b, back, "recharge")
 	require.Equal(t, h5.Return{Page: "recharge", Result: h5.ResultSuccess, OutTradeNo: order, Timestamp: r.Timestamp, SignKeyID: r.SignKeyID}, *r)
-	sb.WaitNotification(orderNotice(wallet.NotifyRechargeSucceeded, order))
+	sb.WaitNotification(orderNotice(notify.RechargeSucceeded, order))
 
 	// Pay: a wrong PIN first, then the right one.
 	order = payment.NewOutTradeNo()
-	tab.open(link(h5.Pay{Common: common("pay"), AccountNo: acct, OutTradeNo: order, Amount: 9900, Subject: "会员月卡 & 礼包"}), http.StatusOK)
+	tab.open(link(h5.PayPage{Common: common("pay"), AccountNo: acct, OutTradeNo: order, Amount: 9900, Subject: "会员月卡 & 礼包"}), http.StatusOK)
 	require.Contains(t, tab.text(".order"), "99.00")
 	tab.typeIn("pin", "000000")
 	tab.press(`.actions button[value="submit"]`)
@@ -279,10 +280,10 @@ func TestBrowserH5Pages(t *testing.T) {
 	r = returned(t, b, back, "pay")
 	require.Equal(t, h5.ResultSuccess, r.Result)
 	require.Equal(t, order, r.OutTradeNo)
-	sb.WaitNotification(orderNotice(wallet.NotifyPaymentSucceeded, order))
+	sb.WaitNotification(orderNotice(notify.PaymentSucceeded, order))
 
 	// 我的钱包: 101.00 left.
-	tab.open(link(h5.Wallet{Common: common("wallet"), AccountNo: acct}), http.StatusOK)
+	tab.open(link(h5.WalletPage{Common: common("wallet"), AccountNo: acct}), http.StatusOK)
 	require.Contains(t, tab.text(".balance"), "101.00")
 	tab.shoot("wallet")
 	tab.press(`button[value="return"]`)
@@ -291,18 +292,18 @@ func TestBrowserH5Pages(t *testing.T) {
 
 	// 提现 all of it, so that the account can be closed.
 	order = payment.NewOutTradeNo()
-	tab.open(link(h5.Withdraw{Common: common("withdraw"), AccountNo: acct, OutTradeNo: order, Amount: 10100}), http.StatusOK)
+	tab.open(link(h5.WithdrawPage{Common: common("withdraw"), AccountNo: acct, OutTradeNo: order, Amount: 10100}), http.StatusOK)
 	require.Equal(t, "101.00", tab.value("amount"))
 	tab.typeIn("pin", wallettest.TestPIN)
 	tab.shoot("withdraw")
 	tab.press(`.actions button[value="submit"]`)
 	r = returned(t, b, back, "withdraw")
 	require.Equal(t, h5.ResultSuccess, r.Result)
-	sb.WaitNotification(orderNotice(wallet.NotifyWithdrawSucceeded, order))
+	sb.WaitNotification(orderNotice(notify.WithdrawSucceeded, order))
 
 	// 换卡 to another card of the holder.
 	other := wallettest.Person()
-	tab.open(link(h5.Card{Common: common("card"), AccountNo: acct}), http.StatusOK)
+	tab.open(link(h5.CardPage{Common: common("card"), AccountNo: acct}), http.StatusOK)
 	tab.typeIn("card_no", string(other.CardNo))
 	tab.typeIn("mobile", string(other.Mobile))
 	tab.press(`button[value="sms"]`)
@@ -313,13 +314,13 @@ func TestBrowserH5Pages(t *testing.T) {
 	r = returned(t, b, back, "card")
 	require.Equal(t, h5.ResultSuccess, r.Result)
 	require.Equal(t, acct, r.AccountNo)
-	sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyAccountCardChanged })
+	sb.WaitNotification(func(n *notify.Event) bool { return n.Type == notify.AccountCardChanged })
 
 	// 交易密码重置 with a photo uploaded from the phone.
 	photo := filepath.Join(t.TempDir(), "face.jpg")
 	require.NoError(t, os.WriteFile(photo, wallettest.Face(), 0o644))
 	const newPIN = "246801"
-	tab.open(link(h5.Password{Common: common("password"), AccountNo: acct}), http.StatusOK)
+	tab.open(link(h5.PasswordPage{Common: common("password"), AccountNo: acct}), http.StatusOK)
 	tab.typeIn("id_number", string(p.IDNumber))
 	require.NoError(t, chromedp.Do(tab.ctx, chromedp.SetUploadFiles(chromedp.ID("face"), []string{photo})))
 	tab.press(`button[value="sms"]`)
@@ -333,7 +334,7 @@ func TestBrowserH5Pages(t *testing.T) {
 	require.Equal(t, h5.ResultSuccess, r.Result)
 
 	// 销户 with the new PIN.
-	tab.open(link(h5.Close{Common: common("close"), AccountNo: acct}), http.StatusOK)
+	tab.open(link(h5.ClosePage{Common: common("close"), AccountNo: acct}), http.StatusOK)
 	tab.press(`button[value="sms"]`)
 	tab.typeIn("sms_code", "123456")
 	tab.typeIn("pin", newPIN)
@@ -341,7 +342,7 @@ func TestBrowserH5Pages(t *testing.T) {
 	tab.press(`.actions button[value="submit"]`)
 	r = returned(t, b, back, "close")
 	require.Equal(t, h5.Return{Page: "close", Result: h5.ResultSuccess, AccountNo: acct, Timestamp: r.Timestamp, SignKeyID: r.SignKeyID}, *r)
-	sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyAccountClosed })
+	sb.WaitNotification(func(n *notify.Event) bool { return n.Type == notify.AccountClosed })
 
 	w, err := client.Query(ctx, wallet.QueryRequest{IDNumber: p.IDNumber, Mobile: other.Mobile, UserID: p.UserID})
 	require.NoError(t, err)
@@ -349,8 +350,8 @@ func TestBrowserH5Pages(t *testing.T) {
 	t.Logf("browser journey took %v; screenshots in %s", time.Since(start).Round(time.Millisecond), tab.shots)
 }
 
-func orderNotice(typ wallet.NotifyType, outTradeNo string) func(*wallet.Notification) bool {
-	return func(n *wallet.Notification) bool {
+func orderNotice(typ notify.Type, outTradeNo string) func(*notify.Event) bool {
+	return func(n *notify.Event) bool {
 		if n.Type != typ {
 			return false
 		}

@@ -4,7 +4,7 @@
 // (交易密码重置), close (销户) — and verifies the bank's return redirect.
 //
 //	b := h5.New(client)
-//	link, err := b.URL(h5.Wallet{
+//	link, err := b.URL(h5.WalletPage{
 //		Common:    h5.Common{UserID: "u1", ReturnURL: "https://merchant.example/back"},
 //		AccountNo: acct,
 //	})

@@ -1,6 +1,7 @@
 package h5_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"time"
@@ -25,7 +26,7 @@ func ExampleBuilder_URL() {
 		h5.WithClock(func() time.Time { return time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC) }),
 		h5.WithNonce(func() string { return "7995c5dc9cbcbe5e" }))
 
-	link, err := b.URL(h5.Wallet{
+	link, err := b.URL(context.Background(), h5.WalletPage{
 		Common:    h5.Common{UserID: "u-1001", ReturnURL: "https://merchant.example/back?from=wallet"},
 		AccountNo: "6236880000000001",
 	})

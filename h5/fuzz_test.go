@@ -3,6 +3,7 @@ package h5_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -171,7 +172,7 @@ func FuzzVerifyReturn(f *testing.F) {
 		c, err := wallet.NewClient(wallet.Config{
 			BaseURL: "https://sandbox.example", AppID: "sandbox-app", MerchantID: "M100000001", PrivateKey: k.merchant,
 			BankKeys: map[string]*sign.PublicKey{k.bankID: k.bank.Public(), k.bankNextID: k.bankNext.Public()},
-		}, wallet.WithClock(func() time.Time { return now }), wallet.WithTransport(httpmock.NewMockTransport()))
+		}, wallet.WithClock(func() time.Time { return now }), wallet.WithHTTPClient(&http.Client{Transport: httpmock.NewMockTransport()}))
 		if err != nil {
 			t.Fatal(err)
 		}

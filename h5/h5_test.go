@@ -2,6 +2,7 @@ package h5_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -25,6 +26,8 @@ type vectorKeys struct {
 	bankNextID string
 }
 
+var ctx = context.Background()
+
 func loadVectorKeys(t *testing.T) vectorKeys {
 	k, err := vectors.LoadKeys()
 	require.NoError(t, err)
@@ -44,7 +47,7 @@ func vectorBuilder(t *testing.T, now string, opts ...h5.Option) *h5.Builder {
 	c, err := wallet.NewClient(wallet.Config{
 		BaseURL: "https://sandbox.example", AppID: "sandbox-app", MerchantID: "M100000001", PrivateKey: k.merchant,
 		BankKeys: map[string]*sign.PublicKey{k.bankID: k.bank.Public(), k.bankNextID: k.bankNext.Public()},
-	}, wallet.WithClock(func() time.Time { return at }), wallet.WithEncryptKeyID(k.bankID), wallet.WithTransport(httpmock.NewMockTransport()))
+	}, wallet.WithClock(func() time.Time { return at }), wallet.WithEncryptKeyID(k.bankID), wallet.WithHTTPClient(&http.Client{Transport: httpmock.NewMockTransport()}))
 	require.NoError(t, err)
 	return h5.New(c, opts...)
 }
@@ -84,10 +87,10 @@ func TestBuilderReproducesVectorLinks(t *testing.T) {
 	require.NoError(t, vectors.Load("h5.json", &cases))
 	pages := map[string]func(q url.Values) h5.Page{
 		"wallet": func(q url.Values) h5.Page {
-			return h5.Wallet{Common: h5.Common{UserID: q.Get("user_id"), ReturnURL: q.Get("return_url")}, AccountNo: q.Get("account_no")}
+			return h5.WalletPage{Common: h5.Common{UserID: q.Get("user_id"), ReturnURL: q.Get("return_url")}, AccountNo: q.Get("account_no")}
 		},
 		"pay": func(q url.Values) h5.Page {
-			return h5.Pay{Common: h5.Common{UserID: q.Get("user_id"), ReturnURL: q.Get("return_url")},
+			return h5.PayPage{Common: h5.Common{UserID: q.Get("user_id"), ReturnURL: q.Get("return_url")},
 				AccountNo: q.Get("account_no"), OutTradeNo: q.Get("out_trade_no"), Amount: 990, Subject: q.Get("subject")}
 		},
 	}
@@ -102,7 +105,7 @@ func TestBuilderReproducesVectorLinks(t *testing.T) {
 		require.NoError(t, err)
 		wq := want.Query()
 		b := vectorBuilder(t, v.Now, h5.WithNonce(func() string { return wq.Get("nonce") }))
-		link, err := b.URL(mk(wq))
+		link, err := b.URL(ctx, mk(wq))
 		require.NoError(t, err)
 		got, err := url.Parse(link)
 		require.NoError(t, err)
@@ -130,7 +133,7 @@ func TestOpenPrefillIsEncryptedWithTheNonce(t *testing.T) {
 	k := loadVectorKeys(t)
 	b := vectorBuilder(t, "2026-11-25 16:00:00")
 	p := wallettest.Person()
-	link, err := b.URL(h5.Open{Common: h5.Common{UserID: "u-1001", ReturnURL: "https://merchant.example/back"},
+	link, err := b.URL(ctx, h5.OpenPage{Common: h5.Common{UserID: "u-1001", ReturnURL: "https://merchant.example/back"},
 		Name: p.Name, IDNumber: p.IDNumber, Mobile: p.Mobile, CardNo: p.CardNo})
 	require.NoError(t, err)
 	for _, secret := range []string{string(p.IDNumber), string(p.Mobile), string(p.CardNo), url.QueryEscape(string(p.Name))} {
@@ -148,7 +151,7 @@ func TestOpenPrefillIsEncryptedWithTheNonce(t *testing.T) {
 	require.Len(t, q.Get("nonce"), 32)
 
 	// Without prefill there is no data and no key envelope.
-	link, err = b.URL(h5.Open{Common: h5.Common{UserID: "u-1001", ReturnURL: "https://merchant.example/back"}})
+	link, err = b.URL(ctx, h5.OpenPage{Common: h5.Common{UserID: "u-1001", ReturnURL: "https://merchant.example/back"}})
 	require.NoError(t, err)
 	require.NotContains(t, link, "data=")
 	require.NotContains(t, link, "encrypt_key")
@@ -156,10 +159,10 @@ func TestOpenPrefillIsEncryptedWithTheNonce(t *testing.T) {
 
 func TestLinksAreFreshEachTime(t *testing.T) {
 	b := vectorBuilder(t, "2026-11-25 16:00:00")
-	page := h5.Wallet{Common: h5.Common{UserID: "u1", ReturnURL: "https://m.example/back"}, AccountNo: "6236880000000001"}
-	a, err := b.URL(page)
+	page := h5.WalletPage{Common: h5.Common{UserID: "u1", ReturnURL: "https://m.example/back"}, AccountNo: "6236880000000001"}
+	a, err := b.URL(ctx, page)
 	require.NoError(t, err)
-	c, err := b.URL(page)
+	c, err := b.URL(ctx, page)
 	require.NoError(t, err)
 	ua, _ := url.Parse(a)
 	uc, _ := url.Parse(c)
@@ -173,32 +176,32 @@ func TestPageValidation(t *testing.T) {
 		page          h5.Page
 		field, reason string
 	}{
-		{h5.Wallet{Common: h5.Common{ReturnURL: "https://m.example/back"}, AccountNo: "6236880000000001"}, "user_id", "must be 1 to 64 characters"},
-		{h5.Wallet{Common: h5.Common{UserID: "u1", ReturnURL: "http://m.example/back"}, AccountNo: "6236880000000001"}, "return_url", "must use https (http only on a loopback host)"},
-		{h5.Wallet{Common: h5.Common{UserID: "u1", ReturnURL: ""}, AccountNo: "6236880000000001"}, "return_url", "must be an absolute URL"},
-		{h5.Wallet{Common: h5.Common{UserID: "u1", ReturnURL: "https://m.example/back", NotifyURL: "ftp://x/y"}, AccountNo: "6236880000000001"}, "notify_url", "must use https (http only on a loopback host)"},
-		{h5.Wallet{Common: common}, "account_no", "must be 16 to 19 digits"},
-		{h5.Card{Common: common, AccountNo: "1"}, "account_no", "must be 16 to 19 digits"},
-		{h5.Password{Common: common}, "account_no", "must be 16 to 19 digits"},
-		{h5.Close{Common: common}, "account_no", "must be 16 to 19 digits"},
-		{h5.Recharge{Common: common, AccountNo: "6236880000000001"}, "out_trade_no", "must be 6 to 32 characters"},
-		{h5.Recharge{Common: common, AccountNo: "6236880000000001", OutTradeNo: "T20261125001", Amount: -1}, "amount", "must be at least 1 fen"},
-		{h5.Withdraw{Common: common, AccountNo: "6236880000000001", OutTradeNo: "T1"}, "out_trade_no", "must be 6 to 32 characters"},
-		{h5.Pay{Common: common, AccountNo: "6236880000000001", OutTradeNo: "T20261125001", Subject: "s"}, "amount", "must be at least 1 fen"},
-		{h5.Pay{Common: common, AccountNo: "6236880000000001", OutTradeNo: "T20261125001", Amount: 1}, "subject", "is required"},
-		{h5.Open{Common: common, IDNumber: "110101199003074515"}, "id_number", "check digit does not match"},
-		{h5.Open{Common: common, Mobile: "123"}, "mobile", "must be 11 digits starting 13 to 19"},
-		{h5.Open{Common: common, CardNo: "6222021234567890127"}, "card_no", "check digit does not match (Luhn)"},
+		{h5.WalletPage{Common: h5.Common{ReturnURL: "https://m.example/back"}, AccountNo: "6236880000000001"}, "user_id", "must be 1 to 64 characters"},
+		{h5.WalletPage{Common: h5.Common{UserID: "u1", ReturnURL: "http://m.example/back"}, AccountNo: "6236880000000001"}, "return_url", "must use https (http only on a loopback host)"},
+		{h5.WalletPage{Common: h5.Common{UserID: "u1", ReturnURL: ""}, AccountNo: "6236880000000001"}, "return_url", "must be an absolute URL"},
+		{h5.WalletPage{Common: h5.Common{UserID: "u1", ReturnURL: "https://m.example/back", NotifyURL: "ftp://x/y"}, AccountNo: "6236880000000001"}, "notify_url", "must use https (http only on a loopback host)"},
+		{h5.WalletPage{Common: common}, "account_no", "must be 16 to 19 digits"},
+		{h5.CardPage{Common: common, AccountNo: "1"}, "account_no", "must be 16 to 19 digits"},
+		{h5.PasswordPage{Common: common}, "account_no", "must be 16 to 19 digits"},
+		{h5.ClosePage{Common: common}, "account_no", "must be 16 to 19 digits"},
+		{h5.RechargePage{Common: common, AccountNo: "6236880000000001"}, "out_trade_no", "must be 6 to 32 characters"},
+		{h5.RechargePage{Common: common, AccountNo: "6236880000000001", OutTradeNo: "T20261125001", Amount: -1}, "amount", "must be at least 1 fen"},
+		{h5.WithdrawPage{Common: common, AccountNo: "6236880000000001", OutTradeNo: "T1"}, "out_trade_no", "must be 6 to 32 characters"},
+		{h5.PayPage{Common: common, AccountNo: "6236880000000001", OutTradeNo: "T20261125001", Subject: "s"}, "amount", "must be at least 1 fen"},
+		{h5.PayPage{Common: common, AccountNo: "6236880000000001", OutTradeNo: "T20261125001", Amount: 1}, "subject", "is required"},
+		{h5.OpenPage{Common: common, IDNumber: "110101199003074515"}, "id_number", "check digit does not match"},
+		{h5.OpenPage{Common: common, Mobile: "123"}, "mobile", "must be 11 digits starting 13 to 19"},
+		{h5.OpenPage{Common: common, CardNo: "6222021234567890127"}, "card_no", "check digit does not match (Luhn)"},
 	} {
-		_, err := b.URL(tc.page)
+		_, err := b.URL(ctx, tc.page)
 		var fe *wallet.FieldError
 		require.ErrorAs(t, err, &fe, "%#v", tc.page)
 		require.Equal(t, tc.field, fe.Field)
 		require.Equal(t, tc.reason, fe.Reason)
 	}
-	_, err := b.URL(nil)
+	_, err := b.URL(ctx, nil)
 	require.Error(t, err)
-	_, err = vectorBuilder(t, "2026-11-25 16:00:00", h5.WithNonce(func() string { return "short" })).URL(h5.Wallet{Common: common, AccountNo: "6236880000000001"})
+	_, err = vectorBuilder(t, "2026-11-25 16:00:00", h5.WithNonce(func() string { return "short" })).URL(ctx, h5.WalletPage{Common: common, AccountNo: "6236880000000001"})
 	require.ErrorContains(t, err, "nonce")
 }
 
@@ -206,8 +209,9 @@ func TestVerifyReturnRefusals(t *testing.T) {
 	k := loadVectorKeys(t)
 	stranger, _ := sign.GenerateKey()
 	b := vectorBuilder(t, "2026-11-25 16:00:00")
-	mk := func(key *sign.PrivateKey, keyID, ts string, extra string) *url.URL {
-		f := map[string]string{"page": "pay", "result": "SUCCESS", "out_trade_no": "T20261125003", "timestamp": ts, "sign_key_id": keyID, "sign_type": "SM2"}
+	mkFor := func(appID, merchantID string, key *sign.PrivateKey, keyID, ts string, extra string) *url.URL {
+		f := map[string]string{"app_id": appID, "merchant_id": merchantID, "page": "pay", "result": "SUCCESS",
+			"out_trade_no": "T20261125003", "timestamp": ts, "sign_key_id": keyID, "sign_type": "SM2"}
 		sig, err := sign.SignCanonical(context.Background(), key, "/return", f)
 		require.NoError(t, err)
 		q := url.Values{}
@@ -218,8 +222,14 @@ func TestVerifyReturnRefusals(t *testing.T) {
 		u, _ := url.Parse("https://m.example/back?" + extra + q.Encode())
 		return u
 	}
+	mk := func(key *sign.PrivateKey, keyID, ts string, extra string) *url.URL {
+		return mkFor("sandbox-app", "M100000001", key, keyID, ts, extra)
+	}
 	r, err := b.VerifyReturn(mk(k.bank, k.bankID, "2026-11-25 16:00:00", "order=42&"))
 	require.NoError(t, err, "the merchant's own parameters are not signed and do not matter")
+	require.Equal(t, h5.ResultSuccess, r.Result)
+	r, err = b.VerifyReturn(mk(k.bank, k.bankID, "2026-11-25 16:00:00", "order=42;lang=zh&x=%zz&"))
+	require.NoError(t, err, "whatever syntax the merchant's own parameters use (a ';', a bad escape)")
 	require.Equal(t, h5.ResultSuccess, r.Result)
 	r, err = b.VerifyReturn(mk(k.bankNext, k.bankNextID, "2026-11-25 15:55:01", ""))
 	require.NoError(t, err, "any trusted bank key, 299 s old")
@@ -231,6 +241,9 @@ func TestVerifyReturnRefusals(t *testing.T) {
 		"old":              mk(k.bank, k.bankID, "2026-11-25 15:54:59", ""),
 		"from the future":  mk(k.bank, k.bankID, "2026-11-25 16:05:01", ""),
 		"duplicate result": mk(k.bank, k.bankID, "2026-11-25 16:00:00", "result=FAILED&"),
+		"another merchant": mkFor("sandbox-app", "M999999999", k.bank, k.bankID, "2026-11-25 16:00:00", ""),
+		"another app":      mkFor("other-app", "M100000001", k.bank, k.bankID, "2026-11-25 16:00:00", ""),
+		"no merchant":      mkFor("sandbox-app", "", k.bank, k.bankID, "2026-11-25 16:00:00", ""),
 		"nil":              nil,
 	} {
 		_, err := b.VerifyReturn(u)

@@ -4,12 +4,13 @@ import (
 	"log/slog"
 
 	"github.com/xinyun-open/ewallet-go/internal/check"
+	"github.com/xinyun-open/ewallet-go/internal/mask"
 	"github.com/xinyun-open/ewallet-go/internal/rules"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
 
-// Page is one of the bank-hosted pages: Open, Wallet, Recharge, Withdraw,
-// Pay, Card, Password or Close. Its fields become the link's query (through
+// Page is one of the bank-hosted pages: OpenPage, WalletPage, RechargePage,
+// WithdrawPage, PayPage, CardPage, PasswordPage or ClosePage. Its fields become the link's query (through
 // their url tags); personal data goes only into the encrypted data field.
 type Page interface {
 	// name is the page's path segment: /h5/{name}.
@@ -41,9 +42,9 @@ func optionalURL(u string) error {
 	return rules.CallbackURL(u)
 }
 
-// Open is the account-opening page (开户). The optional prefill fills the
+// OpenPage is the account-opening page (开户). The optional prefill fills the
 // form for the user; it travels encrypted.
-type Open struct {
+type OpenPage struct {
 	Common
 	Name     wallet.Name       `url:"-"`
 	IDNumber wallet.IDNumber   `url:"-"`
@@ -51,31 +52,34 @@ type Open struct {
 	CardNo   wallet.CardNumber `url:"-"`
 }
 
-// Wallet is 我的钱包: balance, bound card, and entries to the other pages.
-type Wallet struct {
+// WalletPage is 我的钱包: balance, bound card, and entries to the other pages.
+type WalletPage struct {
 	Common
 	AccountNo string `url:"account_no"`
 }
 
-// Recharge is 充值 from the bound card. Amount (fen) is optional: without
+// RechargePage is 充值 from the bound card. OutTradeNo is required (find
+// the order with it: payment.Service.Query). Amount (fen) is optional: when
+// set it is the amount of the flow, which the user cannot change; without
 // it the user types one.
-type Recharge struct {
+type RechargePage struct {
 	Common
 	AccountNo  string `url:"account_no"`
 	OutTradeNo string `url:"out_trade_no"`
 	Amount     int64  `url:"amount,omitempty"`
 }
 
-// Withdraw is 提现 to the bound card. Amount (fen) is optional.
-type Withdraw struct {
+// WithdrawPage is 提现 to the bound card. OutTradeNo is required; Amount
+// (fen), when set, is the amount of the flow, as for RechargePage.
+type WithdrawPage struct {
 	Common
 	AccountNo  string `url:"account_no"`
 	OutTradeNo string `url:"out_trade_no"`
 	Amount     int64  `url:"amount,omitempty"`
 }
 
-// Pay is the payment page: order summary and PIN entry.
-type Pay struct {
+// PayPage is the payment page: order summary and PIN entry.
+type PayPage struct {
 	Common
 	AccountNo  string `url:"account_no"`
 	OutTradeNo string `url:"out_trade_no"`
@@ -83,32 +87,42 @@ type Pay struct {
 	Subject    string `url:"subject"`
 }
 
-// Card is 换卡: bind another debit card.
-type Card struct {
+// CardPage is 换卡: bind another debit card.
+type CardPage struct {
 	Common
 	AccountNo string `url:"account_no"`
 }
 
-// Password is 交易密码重置.
-type Password struct {
+// PasswordPage is 交易密码重置.
+type PasswordPage struct {
 	Common
 	AccountNo string `url:"account_no"`
 }
 
-// Close is 销户.
-type Close struct {
+// ClosePage is 销户.
+type ClosePage struct {
 	Common
 	AccountNo string `url:"account_no"`
 }
 
-func (Open) name() string     { return "open" }
-func (Wallet) name() string   { return "wallet" }
-func (Recharge) name() string { return "recharge" }
-func (Withdraw) name() string { return "withdraw" }
-func (Pay) name() string      { return "pay" }
-func (Card) name() string     { return "card" }
-func (Password) name() string { return "password" }
-func (Close) name() string    { return "close" }
+func (OpenPage) name() string     { return "open" }
+func (WalletPage) name() string   { return "wallet" }
+func (RechargePage) name() string { return "recharge" }
+func (WithdrawPage) name() string { return "withdraw" }
+func (PayPage) name() string      { return "pay" }
+func (CardPage) name() string     { return "card" }
+func (PasswordPage) name() string { return "password" }
+func (ClosePage) name() string    { return "close" }
+
+// isPage reports whether name is one of the bank's pages.
+func isPage(name string) bool {
+	switch name {
+	case OpenPage{}.name(), WalletPage{}.name(), RechargePage{}.name(), WithdrawPage{}.name(),
+		PayPage{}.name(), CardPage{}.name(), PasswordPage{}.name(), ClosePage{}.name():
+		return true
+	}
+	return false
+}
 
 type openData struct {
 	Name     wallet.Name       `json:"name,omitempty"`
@@ -117,19 +131,19 @@ type openData struct {
 	CardNo   wallet.CardNumber `json:"card_no,omitempty"`
 }
 
-func (p Open) prefill() any {
+func (p OpenPage) prefill() any {
 	if p.Name == "" && p.IDNumber == "" && p.Mobile == "" && p.CardNo == "" {
 		return nil
 	}
 	return openData{Name: p.Name, IDNumber: p.IDNumber, Mobile: p.Mobile, CardNo: p.CardNo}
 }
-func (Wallet) prefill() any   { return nil }
-func (Recharge) prefill() any { return nil }
-func (Withdraw) prefill() any { return nil }
-func (Pay) prefill() any      { return nil }
-func (Card) prefill() any     { return nil }
-func (Password) prefill() any { return nil }
-func (Close) prefill() any    { return nil }
+func (WalletPage) prefill() any   { return nil }
+func (RechargePage) prefill() any { return nil }
+func (WithdrawPage) prefill() any { return nil }
+func (PayPage) prefill() any      { return nil }
+func (CardPage) prefill() any     { return nil }
+func (PasswordPage) prefill() any { return nil }
+func (ClosePage) prefill() any    { return nil }
 
 func optional(v string, rule func(string) error) error {
 	if v == "" {
@@ -138,7 +152,7 @@ func optional(v string, rule func(string) error) error {
 	return rule(v)
 }
 
-func (p Open) validate() error {
+func (p OpenPage) validate() error {
 	return check.First(append(p.checks(),
 		check.Field{Name: "name", Err: optional(string(p.Name), rules.Name)},
 		check.Field{Name: "id_number", Err: optional(string(p.IDNumber), rules.IDNumber)},
@@ -158,26 +172,26 @@ func optionalAmount(n int64) error {
 	return rules.Amount(n)
 }
 
-func (p Wallet) validate() error   { return check.First(accountChecks(p.Common, p.AccountNo)...) }
-func (p Card) validate() error     { return check.First(accountChecks(p.Common, p.AccountNo)...) }
-func (p Password) validate() error { return check.First(accountChecks(p.Common, p.AccountNo)...) }
-func (p Close) validate() error    { return check.First(accountChecks(p.Common, p.AccountNo)...) }
+func (p WalletPage) validate() error   { return check.First(accountChecks(p.Common, p.AccountNo)...) }
+func (p CardPage) validate() error     { return check.First(accountChecks(p.Common, p.AccountNo)...) }
+func (p PasswordPage) validate() error { return check.First(accountChecks(p.Common, p.AccountNo)...) }
+func (p ClosePage) validate() error    { return check.First(accountChecks(p.Common, p.AccountNo)...) }
 
-func (p Recharge) validate() error {
+func (p RechargePage) validate() error {
 	return check.First(append(accountChecks(p.Common, p.AccountNo),
 		check.Field{Name: "out_trade_no", Err: rules.OrderNo(p.OutTradeNo)},
 		check.Field{Name: "amount", Err: optionalAmount(p.Amount)},
 	)...)
 }
 
-func (p Withdraw) validate() error {
+func (p WithdrawPage) validate() error {
 	return check.First(append(accountChecks(p.Common, p.AccountNo),
 		check.Field{Name: "out_trade_no", Err: rules.OrderNo(p.OutTradeNo)},
 		check.Field{Name: "amount", Err: optionalAmount(p.Amount)},
 	)...)
 }
 
-func (p Pay) validate() error {
+func (p PayPage) validate() error {
 	return check.First(append(accountChecks(p.Common, p.AccountNo),
 		check.Field{Name: "out_trade_no", Err: rules.OrderNo(p.OutTradeNo)},
 		check.Field{Name: "amount", Err: rules.Amount(p.Amount)},
@@ -187,4 +201,4 @@ func (p Pay) validate() error {
 }
 
 // LogValue prints the page with its prefill masked.
-func (p Open) LogValue() slog.Value { return wallet.Masked(p) }
+func (p OpenPage) LogValue() slog.Value { return mask.Value(p) }

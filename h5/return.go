@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
-	"github.com/xinyun-open/ewallet-go/internal/wire"
+	"github.com/xinyun-open/ewallet-go/internal/core"
 )
 
 // Result is how a page flow ended.
@@ -21,28 +23,30 @@ const (
 
 // Return is a verified return redirect of the bank. It is advisory: the
 // user's browser carried it, so confirm the outcome with the notification or
-// a query (payment.Query by OutTradeNo, wallet.Client.Query or
-// account.Get) before you act on it.
+// a query (payment.Service.Query by OutTradeNo, wallet.Client.Query or
+// account.Service.Query) before you act on it.
 type Return struct {
-	Page       string    // the page that ended: "open", "pay", ...
-	Result     Result    // SUCCESS, FAILED or CANCELLED
-	OutTradeNo string    // recharge, withdraw and pay
-	AccountNo  string    // the other pages (open: the new account, if any)
-	Timestamp  time.Time // when the bank signed it
-	SignKeyID  string    // the bank key that signed it
+	Page       string    `json:"page"`                   // the page that ended: "open", "pay", ...
+	Result     Result    `json:"result"`                 // SUCCESS, FAILED or CANCELLED
+	OutTradeNo string    `json:"out_trade_no,omitempty"` // recharge, withdraw and pay
+	AccountNo  string    `json:"account_no,omitempty"`   // the other pages (open: the new account, if any)
+	Timestamp  time.Time `json:"timestamp"`              // when the bank signed it
+	SignKeyID  string    `json:"sign_key_id"`            // the bank key that signed it
 }
 
 // ErrBadReturn is wrapped by every refusal of VerifyReturn.
 var ErrBadReturn = errors.New("h5: bad return redirect")
 
-// maxReturnSkew is the window around the client's clock in which a return's
-// timestamp is accepted, as for notifications.
-const maxReturnSkew = 300 * time.Second
-
-// VerifyReturn checks the bank's redirect to return_url: the signature
-// over canonical("/return", fields) under the trusted bank key that
-// sign_key_id names, and the timestamp within 300 s of the client's clock.
-// Every refusal wraps ErrBadReturn. The result is advisory; see Return.
+// VerifyReturn checks the bank's redirect to return_url with the one
+// verifier of everything the bank signs: the signature over
+// canonical("/return", fields) under the trusted bank key sign_key_id
+// names, where fields are exactly the protocol's return fields (app_id,
+// merchant_id, page, result, out_trade_no or account_no, timestamp,
+// sign_key_id, sign_type); that app_id and merchant_id are the client's;
+// and the timestamp within 300 s of the client's clock. The merchant's own
+// parameters in return_url are neither signed nor read, whatever they hold
+// (a ";" included): read them yourself from u, and trust them only as far
+// as you would any URL. Every refusal wraps ErrBadReturn.
 func (b *Builder) VerifyReturn(u *url.URL) (*Return, error) {
 	bad := func(format string, a ...any) (*Return, error) {
 		return nil, fmt.Errorf("%w: "+format, append([]any{ErrBadReturn}, a...)...)
@@ -50,49 +54,61 @@ func (b *Builder) VerifyReturn(u *url.URL) (*Return, error) {
 	if u == nil {
 		return bad("nil URL")
 	}
-	q, err := url.ParseQuery(u.RawQuery)
+	cc, now, err := b.core()
 	if err != nil {
-		return bad("query does not parse")
+		return nil, err
 	}
-	// Only these fields are signed; the merchant's own parameters in
-	// return_url are not.
-	fields := make(map[string]string, 7)
-	for _, k := range [...]string{"page", "result", "out_trade_no", "account_no", "timestamp", "sign_key_id", "sign_type"} {
-		switch v := q[k]; len(v) {
-		case 0:
-		case 1:
-			fields[k] = v[0]
-		default:
-			return bad("%s appears %d times", k, len(v))
-		}
-	}
-	sig := q.Get("sign")
-	if sig == "" || len(q["sign"]) != 1 {
-		return bad("no single sign")
-	}
-	key, ok := b.c.BankKey(fields["sign_key_id"])
-	if !ok {
-		return bad("sign_key_id %q is not a trusted bank key", fields["sign_key_id"])
-	}
-	if err := key.VerifyCanonical("/return", fields, sig); err != nil {
-		return bad("signature does not verify")
-	}
-	if fields["sign_type"] != "SM2" {
-		return bad("sign_type %q", fields["sign_type"])
-	}
-	ts, err := wire.Parse(fields["timestamp"])
+	door := core.ReturnDoor()
+	fields, err := signedFields(u.RawQuery, door.Fields)
 	if err != nil {
-		return bad("timestamp: %v", err)
+		return bad("%v", err)
 	}
-	if skew := b.now().Sub(ts); skew > maxReturnSkew || skew < -maxReturnSkew {
-		return bad("timestamp is %v from this clock", skew.Round(time.Second))
+	if b.now != nil {
+		// The builder's own clock (WithClock) judges the timestamp.
+		clocked := *cc
+		clocked.Now = now
+		cc = &clocked
+	}
+	v, err := cc.Verify(door, fields)
+	if err != nil {
+		return bad("%v", err)
 	}
 	r := &Return{Page: fields["page"], Result: Result(fields["result"]), OutTradeNo: fields["out_trade_no"],
-		AccountNo: fields["account_no"], Timestamp: ts, SignKeyID: fields["sign_key_id"]}
+		AccountNo: fields["account_no"], Timestamp: v.Timestamp, SignKeyID: v.KeyID}
 	switch r.Result {
 	case ResultSuccess, ResultFailed, ResultCancelled:
 	default:
-		return bad("result %q", r.Result)
+		return bad("result is not SUCCESS, FAILED or CANCELLED")
+	}
+	if !isPage(r.Page) {
+		return bad("page is not one of the bank's pages")
+	}
+	if (r.OutTradeNo == "") == (r.AccountNo == "") {
+		return bad("a return names either out_trade_no or account_no")
 	}
 	return r, nil
+}
+
+// signedFields reads the protocol's return fields from a raw query and
+// nothing else: the merchant's own parameters may use any syntax (a ";"
+// that url.ParseQuery refuses), and only the bank's fields are signed. A
+// signed field that appears twice or does not unescape is refused.
+func signedFields(rawQuery string, names []string) (map[string]string, error) {
+	fields := make(map[string]string, len(names))
+	for _, pair := range strings.Split(rawQuery, "&") {
+		rawKey, rawValue, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(rawKey)
+		if err != nil || !slices.Contains(names, key) {
+			continue // not one of the bank's fields
+		}
+		if _, dup := fields[key]; dup {
+			return nil, fmt.Errorf("%s appears twice", key)
+		}
+		value, err := url.QueryUnescape(rawValue)
+		if err != nil {
+			return nil, fmt.Errorf("%s is not URL-encoded", key)
+		}
+		fields[key] = value
+	}
+	return fields, nil
 }

@@ -21,7 +21,7 @@
 // wallet.ErrOrderConflict. A call that failed with a business error
 // records nothing, and its number stays free.
 //
-// When a money call fails with wallet.OutcomeUnknown(err) true — the
+// When a money call fails with wallet.IsOutcomeUnknown(err) true — the
 // request may have reached the bank but no trustworthy answer came back —
 // never retry under a new number. Either:
 //

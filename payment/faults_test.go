@@ -60,7 +60,7 @@ const (
 )
 
 var moneyFaults = []struct {
-	kind    string
+	kind    wallettest.FaultKind
 	retried bool // PROTOCOL.md 3.4: the SDK retries it under the same msg_id
 	acted   acted
 }{
@@ -84,7 +84,7 @@ func TestMoneyMovesExactlyOnceUnderFaults(t *testing.T) {
 		for _, fault := range moneyFaults {
 			for _, mode := range []string{resolveBySDKRetry, resolveByQuery, resolveByMsgID} {
 				scenarios++
-				t.Run(op.name+"/"+fault.kind+"/"+mode, func(t *testing.T) {
+				t.Run(op.name+"/"+string(fault.kind)+"/"+mode, func(t *testing.T) {
 					t.Parallel()
 					bed := newFaultBed(t, op.payee)
 					req := op.prepare(t, bed)
@@ -95,7 +95,7 @@ func TestMoneyMovesExactlyOnceUnderFaults(t *testing.T) {
 						retries = 2
 					}
 					attempts := &attemptLog{}
-					faulted := bed.client(t, wallet.WithTransport(attempts), wallet.WithTimeout(faultTimeout), wallet.WithRetry(retries))
+					faulted := bed.client(t, wallet.WithHTTPClient(&http.Client{Transport: attempts}), wallet.WithTimeout(faultTimeout), wallet.WithRetry(retries))
 					ctx := t.Context()
 					told, err := req.send(ctx, payment.New(faulted))
 					ids := attempts.msgIDs()
@@ -113,7 +113,7 @@ func TestMoneyMovesExactlyOnceUnderFaults(t *testing.T) {
 							"only the SDK's own retry can turn this fault into a success")
 						require.GreaterOrEqual(t, len(ids), 2, "the SDK retried")
 					default:
-						require.True(t, wallet.OutcomeUnknown(err), "the merchant is told the outcome is unknown, not a failure: %v", err)
+						require.True(t, wallet.IsOutcomeUnknown(err), "the merchant is told the outcome is unknown, not a failure: %v", err)
 						require.False(t, mode == resolveBySDKRetry && fault.retried, "the SDK should have retried this: %v", err)
 						var te *wallet.TransportError
 						require.ErrorAs(t, err, &te)
@@ -176,7 +176,7 @@ type faultBed struct {
 
 func newFaultBed(t *testing.T, withPayee bool) *faultBed {
 	sb := wallettest.NewServer(t)
-	bed := &faultBed{sb: sb, front: httptest.NewServer(sb.Bank())}
+	bed := &faultBed{sb: sb, front: httptest.NewServer(sb.Handler())}
 	t.Cleanup(bed.front.Close)
 	bed.ok = bed.client(t)
 	bed.pin = wallettest.PIN(t, bed.ok)
@@ -204,7 +204,7 @@ func (b *faultBed) requireMovedOnce(t *testing.T, req moneyRequest) {
 	t.Helper()
 	books := account.New(b.sb.Client())
 	for acct, want := range req.balances {
-		a, err := books.Get(context.Background(), acct)
+		a, err := books.Query(context.Background(), acct)
 		require.NoError(t, err)
 		require.Equal(t, want, a.Balance, "balance of %s", acct)
 		var sum int64
@@ -247,9 +247,6 @@ type moneyRequest struct {
 // unknown.
 func (r moneyRequest) repeat(ctx context.Context, c *wallet.Client, msgID string) (string, error) {
 	opts := []wallet.CallOption{wallet.WithMsgID(msgID)}
-	if r.pinKey != "" {
-		opts = append(opts, wallet.UseBankKey(r.pinKey))
-	}
 	var out struct {
 		TradeNo  string `json:"trade_no"`
 		RefundNo string `json:"refund_no"`

@@ -11,6 +11,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/account"
 	"github.com/xinyun-open/ewallet-go/payment"
 	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/notify"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -42,7 +43,7 @@ func (f *fixture) payReq(amount int64) payment.PayRequest {
 
 func (f *fixture) balance(acct string) int64 {
 	f.t.Helper()
-	a, err := account.New(f.c).Get(ctx, acct)
+	a, err := account.New(f.c).Query(ctx, acct)
 	require.NoError(f.t, err)
 	return a.Balance
 }
@@ -70,7 +71,7 @@ func TestRecharge(t *testing.T) {
 
 	_, err = f.pay.Recharge(ctx, payment.RechargeRequest{AccountNo: "6236889999999999", OutTradeNo: payment.NewOutTradeNo(), Amount: 1})
 	require.ErrorIs(t, err, wallet.ErrAccountNotFound)
-	f.sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyRechargeSucceeded })
+	f.sb.WaitNotification(func(n *notify.Event) bool { return n.Type == notify.RechargeSucceeded })
 }
 
 func TestWithdraw(t *testing.T) {
@@ -88,10 +89,10 @@ func TestWithdraw(t *testing.T) {
 	// Withdrawals do not count against the limits.
 	_, err = f.pay.Withdraw(ctx, payment.WithdrawRequest{AccountNo: f.acct, OutTradeNo: payment.NewOutTradeNo(), Amount: 6_000, Password: f.pin})
 	require.NoError(t, err)
-	a, err := account.New(f.c).Get(ctx, f.acct)
+	a, err := account.New(f.c).Query(ctx, f.acct)
 	require.NoError(t, err)
 	require.Zero(t, a.Limits.DailyOutUsed)
-	f.sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyWithdrawSucceeded })
+	f.sb.WaitNotification(func(n *notify.Event) bool { return n.Type == notify.WithdrawSucceeded })
 }
 
 func TestPayAndQuery(t *testing.T) {
@@ -131,9 +132,9 @@ func TestPayAndQuery(t *testing.T) {
 	_, err = f.pay.Pay(ctx, failed)
 	require.NoError(t, err, "and its out_trade_no stays free")
 
-	n := f.sb.WaitNotification(func(n *wallet.Notification) bool {
+	n := f.sb.WaitNotification(func(n *notify.Event) bool {
 		o, _ := n.Order()
-		return n.Type == wallet.NotifyPaymentSucceeded && o != nil && o.OutTradeNo == req.OutTradeNo
+		return n.Type == notify.PaymentSucceeded && o != nil && o.OutTradeNo == req.OutTradeNo
 	})
 	no, err := n.Order()
 	require.NoError(t, err)
@@ -149,7 +150,7 @@ func TestPayLimits(t *testing.T) {
 	f.sb.AdvanceClock(24 * time.Hour)
 	_, err = f.pay.Pay(ctx, f.payReq(1))
 	require.NoError(t, err, "a new day (UTC+8)")
-	a, err := account.New(f.c).Get(ctx, f.acct)
+	a, err := account.New(f.c).Query(ctx, f.acct)
 	require.NoError(t, err)
 	require.Equal(t, int64(1), a.Limits.DailyOutUsed)
 	require.Equal(t, int64(1_000_001), a.Limits.YearlyOutUsed)
@@ -186,7 +187,7 @@ func TestTransfer(t *testing.T) {
 	bad.PayeeAccountNo = payee
 	_, err = f.pay.Transfer(ctx, bad)
 	require.ErrorIs(t, err, wallet.ErrAccountFrozen)
-	f.sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyTransferSucceeded })
+	f.sb.WaitNotification(func(n *notify.Event) bool { return n.Type == notify.TransferSucceeded })
 }
 
 func TestTransferInLimitOfThePayee(t *testing.T) {
@@ -252,7 +253,7 @@ func TestRefund(t *testing.T) {
 	require.ErrorIs(t, err, wallet.ErrOrderNotRefundable)
 	_, err = f.pay.Refund(ctx, payment.RefundRequest{OutTradeNo: payment.NewOutTradeNo(), OutRefundNo: payment.NewOutRefundNo(), Amount: 1})
 	require.ErrorIs(t, err, wallet.ErrOrderNotFound)
-	f.sb.WaitNotification(func(n *wallet.Notification) bool { return n.Type == wallet.NotifyRefundSucceeded })
+	f.sb.WaitNotification(func(n *notify.Event) bool { return n.Type == notify.RefundSucceeded })
 }
 
 func TestConcurrentPaymentsNeverExceedTheLimit(t *testing.T) {
@@ -267,7 +268,7 @@ func TestConcurrentPaymentsNeverExceedTheLimit(t *testing.T) {
 			switch {
 			case err == nil:
 				ok.Add(1)
-			case wallet.OutcomeUnknown(err):
+			case wallet.IsOutcomeUnknown(err):
 				t.Error(err)
 			default:
 				require.ErrorIs(t, err, wallet.ErrDailyLimitExceeded)

@@ -3,6 +3,9 @@ package payment
 import (
 	"log/slog"
 
+	"github.com/xinyun-open/ewallet-go/internal/check"
+	"github.com/xinyun-open/ewallet-go/internal/mask"
+	"github.com/xinyun-open/ewallet-go/internal/rules"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
 
@@ -13,6 +16,14 @@ type (
 	Refund      = wallet.Refund
 	OrderType   = wallet.OrderType
 	OrderStatus = wallet.OrderStatus
+)
+
+// Order types, as wallet.OrderPay etc.
+const (
+	OrderRecharge = wallet.OrderRecharge
+	OrderWithdraw = wallet.OrderWithdraw
+	OrderPay      = wallet.OrderPay
+	OrderTransfer = wallet.OrderTransfer
 )
 
 // Order states, as wallet.StatusSuccess etc.
@@ -72,24 +83,53 @@ type RefundRequest struct {
 }
 
 // LogValue prints the request masked.
-func (r RechargeRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r RechargeRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // LogValue prints the request masked.
-func (r WithdrawRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r WithdrawRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // LogValue prints the request masked.
-func (r PayRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r PayRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // LogValue prints the request masked.
-func (r TransferRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r TransferRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // LogValue prints the request masked.
-func (r RefundRequest) LogValue() slog.Value { return wallet.Masked(r) }
+func (r RefundRequest) LogValue() slog.Value { return mask.Value(r) }
+
+// MoneyRequest is a request that makes an order: RechargeRequest,
+// WithdrawRequest, PayRequest or TransferRequest. Resolve takes any of
+// them.
+type MoneyRequest interface {
+	Validate() error
+	// path is the API the request is for; unexported, so that only the
+	// four order requests are MoneyRequests.
+	path() string
+	orderNo() string
+}
+
+func (RechargeRequest) path() string { return pathRecharge }
+func (WithdrawRequest) path() string { return pathWithdraw }
+func (PayRequest) path() string      { return pathPay }
+func (TransferRequest) path() string { return pathTransfer }
+
+func (r RechargeRequest) orderNo() string { return r.OutTradeNo }
+func (r WithdrawRequest) orderNo() string { return r.OutTradeNo }
+func (r PayRequest) orderNo() string      { return r.OutTradeNo }
+func (r TransferRequest) orderNo() string { return r.OutTradeNo }
 
 type orderQuery struct {
 	OutTradeNo string `json:"out_trade_no"`
 }
 
+func (q orderQuery) Validate() error {
+	return check.First(check.Field{Name: "out_trade_no", Err: rules.OrderNo(q.OutTradeNo)})
+}
+
 type refundQuery struct {
 	OutRefundNo string `json:"out_refund_no"`
+}
+
+func (q refundQuery) Validate() error {
+	return check.First(check.Field{Name: "out_refund_no", Err: rules.OrderNo(q.OutRefundNo)})
 }

@@ -78,7 +78,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		{bad{"subject", "is required"}, func(r *payment.PayRequest) { r.Subject = "" }},
 		{bad{"subject", "is longer than 128 characters"}, func(r *payment.PayRequest) { r.Subject = strings.Repeat("会", 129) }},
 		{bad{"subject", "holds a control character"}, func(r *payment.PayRequest) { r.Subject = "a\x00b" }},
-		{bad{"password", "is required (Client.EncryptPIN makes one)"}, func(r *payment.PayRequest) { r.Password = wallet.EncryptedPIN{} }},
+		{bad{"password", "is required (the user's device encrypts it with the key of Client.PINKey)"}, func(r *payment.PayRequest) { r.Password = wallet.EncryptedPIN{} }},
 	} {
 		r := good
 		tc.edit(&r)
@@ -86,7 +86,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		requireField(t, err, tc.field, tc.reason)
 	}
 	_, err = svc.Withdraw(ctx, payment.WithdrawRequest{AccountNo: "6236880000000001", OutTradeNo: "T20261125001", Amount: 1})
-	requireField(t, err, "password", "is required (Client.EncryptPIN makes one)")
+	requireField(t, err, "password", "is required (the user's device encrypts it with the key of Client.PINKey)")
 
 	transfer := payment.TransferRequest{AccountNo: "6236880000000001", PayeeAccountNo: "6236880000000002", PayeeName: "张三",
 		OutTradeNo: "T20261125001", Amount: 1, Password: pin}
@@ -132,7 +132,7 @@ func TestValidationNamesTheField(t *testing.T) {
 func TestPINRequestsAreEncryptedToThePINsKey(t *testing.T) {
 	bank := wallettest.NewMockBank(t)
 	bank.AddBankKey("mock-bank-2")
-	bank.Reply("payment/pay", map[string]any{"out_trade_no": "T20261125001", "status": "SUCCESS"})
+	bank.Reply("payment/pay", map[string]any{"out_trade_no": "T20261125001", "account_no": "6236880000000001", "amount": 1, "type": "PAY", "status": "SUCCESS"})
 	c := bank.Client(wallet.WithEncryptKeyID("mock-bank-2"))
 	pin, err := c.EncryptPIN("135790")
 	require.NoError(t, err)

@@ -115,13 +115,13 @@ func BenchmarkDo(b *testing.B) {
 		b.Fatal(err)
 	}
 	raw, _ := json.Marshal(answer)
-	c := bank.Client(wallet.WithTransport(cannedBank{raw}))
+	c := bank.Client(wallet.WithHTTPClient(&http.Client{Transport: cannedBank{raw}}))
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := benchQuery.Validate(); err != nil {
 			b.Fatal(err)
 		}
-		var w wallet.Wallet
+		var w wallet.QueryResponse
 		if err := c.Do(ctx, "wallet/query", benchQuery, &w, wallet.WithMsgID(benchMsgID)); err != nil || !w.Opened {
 			b.Fatal(err)
 		}
@@ -133,7 +133,7 @@ func BenchmarkDo(b *testing.B) {
 func BenchmarkDoWithBank(b *testing.B) {
 	bank := wallettest.NewMockBank(b)
 	bank.Reply("wallet/query", benchWallet)
-	c := bank.Client(wallet.WithTransport(bank))
+	c := bank.Client(wallet.WithHTTPClient(&http.Client{Transport: bank}))
 	b.ReportAllocs()
 	for b.Loop() {
 		w, err := c.Query(ctx, benchQuery)

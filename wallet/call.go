@@ -19,10 +19,10 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/xinyun-open/ewallet-go/internal/core"
 	"github.com/xinyun-open/ewallet-go/internal/envelope"
 	"github.com/xinyun-open/ewallet-go/internal/rules"
 	"github.com/xinyun-open/ewallet-go/internal/wire"
-	"github.com/xinyun-open/ewallet-go/sign"
 )
 
 const (
@@ -38,18 +38,22 @@ const (
 // CallOption tunes one call of Do.
 type CallOption func(*call)
 
-// WithMsgID makes the call use msg_id id (32 lowercase hex) instead of a
-// fresh random one: to repeat a logical request whose outcome is unknown
-// after a restart, so the bank answers it from its 24-hour idempotency
-// cache instead of acting twice.
+// WithMsgID makes the call use msg_id id (32 lowercase hex, see NewMsgID)
+// instead of a fresh random one: to record a call's msg_id before it is
+// sent, or to repeat a logical request whose outcome is unknown, so that the
+// bank answers it from its 24-hour idempotency cache instead of acting
+// twice.
 func WithMsgID(id string) CallOption { return func(cl *call) { cl.msgID = id } }
 
-// UseBankKey makes the call encrypt to the bank key with that id. Requests
-// that carry an EncryptedPIN must use the PIN's KeyID, because the bank
-// decrypts the PIN with the key the request names.
-func UseBankKey(id string) CallOption { return func(cl *call) { cl.keyID = id } }
+// NewMsgID returns a fresh msg_id: 32 lowercase hex characters from
+// crypto/rand.
+func NewMsgID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails (it crashes instead)
+	return hex.EncodeToString(b[:])
+}
 
-// requiresEncryption lists the 🔒 APIs of PROTOCOL.md section 4.
+// requiresEncryption lists the 🔒 APIs of docs/protocol.md, section 4.
 func requiresEncryption(path string) bool {
 	switch path {
 	case "wallet/query", "account/sms/send", "account/verify", "account/open",
@@ -62,73 +66,140 @@ func requiresEncryption(path string) bool {
 
 // Do makes one API call: it marshals req into biz_content, encrypts and
 // signs the envelope, posts it to {BaseURL}/api/v1/{path}, verifies the
-// answer's signature under the bank key it names, checks that it answers
-// this msg_id, opens its biz_content and decodes it into resp (which may be
-// nil). Every endpoint of the SDK goes through Do; it also reaches any API
-// the SDK does not wrap yet.
+// answer (signature under the trusted bank key it names, fields, timestamp,
+// app_id, msg_id, and for the APIs that echo what was asked — order and
+// refund numbers, account, amount, type — that it answers this request),
+// opens its biz_content and decodes it into resp (which may be nil). Every
+// endpoint of the SDK goes through Do; it also reaches any API the SDK does
+// not wrap yet.
 //
 // path is the API path after /api/v1/, e.g. "payment/query". req is a
-// struct or map that MarshalWire turns into a JSON object (encoding/json's
-// form, with the personal data types in clear; nil means {}); a
-// json.RawMessage is sent as it is.
+// struct or map that encodes to a JSON object (encoding/json's form, with
+// the personal data types in clear; nil means {}); a json.RawMessage is sent
+// as it is. A request that carries an EncryptedPIN is encrypted to the
+// PIN's bank key, which must be trusted and not expired.
 //
 // The error is:
 //   - *APIError when the bank answered with a code (errors.Is matches the
 //     code's sentinel, e.g. ErrInsufficientBalance);
 //   - *TransportError when no answer could be trusted; if any attempt may
-//     have reached the bank, the outcome is unknown (OutcomeUnknown);
-//   - *FieldError or another error when the request could not be built;
+//     have reached the bank, the outcome is unknown (IsOutcomeUnknown);
+//   - *FieldError or another error when the request could not be built,
+//     or the merchant's key (a remote sign.Signer) failed before anything
+//     was sent;
 //   - ctx.Err() itself when ctx was done before anything was sent.
 //
-// Retries follow PROTOCOL.md 3.4: only retryable codes, timeouts, connection
-// errors and HTTP 429/502/503/504, each with the same msg_id and a fresh
-// timestamp, key envelope and signature, with exponential backoff and jitter,
-// until the retry count is spent or ctx is done.
+// Retries follow docs/protocol.md, section 3.4: only retryable codes,
+// timeouts, connection errors and HTTP 429/502/503/504, each with the same
+// msg_id and a fresh timestamp, key envelope and signature, with
+// exponential backoff and jitter, until the retry count is spent or ctx is
+// done.
 func (c *Client) Do(ctx context.Context, path string, req, resp any, opts ...CallOption) error {
+	if c == nil || c.core == nil {
+		return errNoClient
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	path, err := cleanPath(path)
+	cl, err := c.newCall(path, req, opts)
 	if err != nil {
 		return err
 	}
-	cl := &call{c: c, path: path, signPath: apiPrefix + path, encrypt: c.policy == EncryptAll || requiresEncryption(path)}
-	for _, o := range opts {
-		o(cl)
-	}
-	if cl.msgID == "" {
-		cl.msgID = newMsgID()
-	} else if err := rules.MsgID(cl.msgID); err != nil {
-		return fieldCheck("msg_id", err)
-	}
-	if cl.biz, err = marshalBiz(req); err != nil {
-		return err
-	}
-	if cl.encrypt {
-		if cl.keyID, cl.bankKey, err = c.keys.encryptKey(firstNonEmpty(cl.keyID, c.pinnedKeyID), c.now()); err != nil {
-			return err
-		}
-	}
-
 	start := time.Now()
-	r := c.http.R().SetContext(context.WithValue(ctx, callKey{}, cl))
-	r.AddRetryCondition(cl.retry)
-	_, postErr := r.Post(c.base + cl.signPath)
-	if postErr != nil && cl.attempts == 0 {
-		// Failed before any attempt left (building the envelope).
-		return postErr
-	}
-	cl.settle(postErr)
+	// The attempts of one call: each sends a fresh envelope under the same
+	// msg_id and records what came back; resty spaces them (exponential
+	// backoff with jitter, Retry-After) and asks cl.retry after each
+	// whether the protocol allows another.
+	_ = resty.Backoff(
+		func() (*resty.Response, error) { return cl.attempt(ctx) },
+		resty.Retries(c.retries),
+		resty.WaitTime(c.backoffMin),
+		resty.MaxWaitTime(c.backoffMax),
+		resty.RetryConditions([]resty.RetryConditionFunc{cl.retry}),
+	)
 	err = cl.result(ctx, resp)
 	c.logCall(ctx, cl, err, time.Since(start))
 	return err
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
+// call is one Do: constant across its attempts except for what each attempt
+// renews (timestamp, envelope, signature) and what it learns.
+type call struct {
+	c        *Client
+	path     string // "payment/pay"
+	signPath string // "/api/v1/payment/pay"
+	url      string
+	msgID    string
+	biz      []byte // plaintext biz_content
+	encrypt  bool
+	bankKey  core.BankKey // the key biz_content is encrypted to
+
+	attempts     int  // attempts made
+	sent         bool // some attempt may have reached the bank
+	attemptStart time.Time
+	// The outcome of the last attempt: an answer (payload or apiErr), or
+	// err with the HTTP status that came with it (0 for none).
+	status  int
+	payload []byte
+	apiErr  *APIError
+	err     error
+}
+
+func (c *Client) newCall(path string, req any, opts []CallOption) (*call, error) {
+	path, err := cleanPath(path)
+	if err != nil {
+		return nil, err
 	}
-	return b
+	cl := &call{c: c, path: path, signPath: apiPrefix + path, url: c.core.BaseURL + apiPrefix + path,
+		encrypt: c.policy == EncryptAll || requiresEncryption(path)}
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("wallet: nil CallOption")
+		}
+		o(cl)
+	}
+	if cl.msgID == "" {
+		cl.msgID = NewMsgID()
+	} else if err := rules.MsgID(cl.msgID); err != nil {
+		return nil, fieldCheck("msg_id", err)
+	}
+	var pinKeys []string
+	if cl.biz, pinKeys, err = marshalBiz(req); err != nil {
+		return nil, err
+	}
+	if len(pinKeys) > 0 {
+		// The bank decrypts a PIN with the key encrypt_key_id names, so a
+		// request that carries one is encrypted to the PIN's key.
+		if cl.bankKey, err = c.pinKey(pinKeys); err != nil {
+			return nil, err
+		}
+		cl.encrypt = true
+		return cl, nil
+	}
+	if cl.encrypt {
+		if cl.bankKey, err = c.core.EncryptKey(); err != nil {
+			return nil, fmt.Errorf("wallet: %w", err)
+		}
+	}
+	return cl, nil
+}
+
+// pinKey is the one bank key the PINs of a request are encrypted to; it
+// must be trusted and not past its not_after.
+func (c *Client) pinKey(ids []string) (core.BankKey, error) {
+	for _, id := range ids[1:] {
+		if id != ids[0] {
+			return core.BankKey{}, &FieldError{Field: "password", Reason: "the request's PINs are encrypted to different bank keys"}
+		}
+	}
+	k, ok := c.core.Keys.Get(ids[0])
+	if !ok {
+		return core.BankKey{}, &FieldError{Field: "password", Reason: fmt.Sprintf("is encrypted to bank key %q, which this client does not trust", ids[0])}
+	}
+	if now := c.core.Now(); !k.NotAfter.IsZero() && now.After(k.NotAfter) {
+		return core.BankKey{}, &FieldError{Field: "password", Reason: fmt.Sprintf("is encrypted to bank key %q, which expired at %s", k.ID, wire.Format(k.NotAfter))}
+	}
+	return k, nil
 }
 
 func cleanPath(p string) (string, error) {
@@ -144,87 +215,84 @@ func cleanPath(p string) (string, error) {
 	return p, nil
 }
 
-func newMsgID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand never fails (it crashes instead)
-	return hex.EncodeToString(b[:])
-}
-
-func marshalBiz(req any) ([]byte, error) {
-	var biz []byte
+// marshalBiz encodes a request for biz_content and lists the bank key ids
+// of the PINs it carries.
+func marshalBiz(req any) ([]byte, []string, error) {
+	var (
+		biz  []byte
+		pins []string
+	)
 	switch v := req.(type) {
 	case nil:
-		return []byte("{}"), nil
+		return []byte("{}"), nil, nil
 	case json.RawMessage:
 		biz = bytes.TrimSpace(v)
 		if !json.Valid(biz) || !utf8.Valid(biz) {
-			return nil, errors.New("wallet: request must marshal to a JSON object")
+			return nil, nil, errors.New("wallet: request must marshal to a JSON object")
 		}
 	default:
 		var err error
-		if biz, err = MarshalWire(req); err != nil {
-			return nil, fmt.Errorf("wallet: request does not marshal to JSON: %w", err)
+		if biz, pins, err = encodeWire(req); err != nil {
+			return nil, nil, fmt.Errorf("wallet: request does not marshal to JSON: %w", err)
 		}
 	}
 	if len(biz) == 0 || biz[0] != '{' {
-		return nil, errors.New("wallet: request must marshal to a JSON object")
+		return nil, nil, errors.New("wallet: request must marshal to a JSON object")
 	}
-	return biz, nil
+	return biz, pins, nil
 }
 
-type callKey struct{}
-
-// call is the state of one Do: constant across attempts except for what
-// each attempt renews (timestamp, envelope, signature).
-type call struct {
-	c        *Client
-	path     string // "payment/pay"
-	signPath string // "/api/v1/payment/pay"
-	msgID    string
-	biz      []byte // plaintext biz_content
-	encrypt  bool
-	keyID    string
-	bankKey  *sign.PublicKey
-
-	attempts     int  // attempts started
-	settled      int  // attempts whose outcome is recorded
-	sent         bool // some attempt may have reached the bank
-	status       int  // HTTP status of the last answer
-	payload      []byte
-	apiErr       *APIError
-	err          error // transport or verification failure of the last attempt
-	attemptStart time.Time
-}
-
-// prepareAttempt is resty's before-request hook: it builds a fresh envelope
-// for every attempt, so a retry carries a new timestamp, key envelope and
-// signature under the same msg_id.
-func prepareAttempt(_ *resty.Client, r *resty.Request) error {
-	cl, ok := r.Context().Value(callKey{}).(*call)
-	if !ok {
-		return nil
-	}
-	body, err := cl.envelope()
-	if err != nil {
-		return err
-	}
+// attempt sends one envelope and records its outcome in cl.
+func (cl *call) attempt(ctx context.Context) (*resty.Response, error) {
 	cl.attempts++
 	cl.attemptStart = time.Now()
-	r.SetBody(bytes.NewReader(body))
-	return nil
+	cl.status, cl.payload, cl.apiErr, cl.err = 0, nil, nil, nil
+	body, err := cl.envelope(ctx)
+	if err != nil {
+		// Nothing of this attempt left: a remote signer failed or timed out.
+		cl.err = err
+		return nil, err
+	}
+	r, err := cl.c.http.R().SetContext(ctx).SetBody(body).Post(cl.url)
+	if err != nil {
+		cl.err = err
+		if mayHaveBeenSent(err) {
+			cl.sent = true
+		}
+		return r, err
+	}
+	cl.sent = true
+	cl.observe(ctx, r.StatusCode(), r.Body())
+	return r, nil
+}
+
+// retry decides after an attempt whether the protocol allows another:
+// retryable codes, timeouts, connection errors, HTTP 429/502/503/504.
+func (cl *call) retry(*resty.Response, error) bool {
+	retryable := false
+	switch {
+	case cl.apiErr != nil:
+		retryable = cl.apiErr.Retryable()
+	case cl.err != nil:
+		retryable = retryableTransport(cl.status, cl.err)
+	}
+	if retryable {
+		cl.c.logAttempt(cl)
+	}
+	return retryable
 }
 
 // envelope builds one attempt's request body in a single buffer: the
-// biz_content is sealed straight into it (sign.SealAppend), the signature
-// hashes it there, and nothing of the body is copied again. For a 1 MiB
-// face image this is the difference between one and four copies.
-func (cl *call) envelope() ([]byte, error) {
-	c := cl.c
+// biz_content is sealed straight into it, the signature hashes it there,
+// and nothing of the body is copied again. For a 1 MiB face image this is
+// the difference between one and four copies.
+func (cl *call) envelope(ctx context.Context) ([]byte, error) {
+	c := cl.c.core
 	fields := map[string]string{
-		"app_id":      c.cfg.AppID,
-		"merchant_id": c.cfg.MerchantID,
+		"app_id":      c.AppID,
+		"merchant_id": c.MerchantID,
 		"msg_id":      cl.msgID,
-		"timestamp":   wire.Format(c.now()),
+		"timestamp":   wire.Format(c.Now()),
 		"version":     "1.0",
 		"sign_type":   "SM2",
 	}
@@ -238,7 +306,7 @@ func (cl *call) envelope() ([]byte, error) {
 	body = append(body, `{"biz_content":"`...)
 	if cl.encrypt {
 		start := len(body)
-		ek, out, err := envelope.SealAppend(body, cl.bankKey.Encrypt, cl.biz, cl.msgID)
+		ek, out, err := envelope.SealAppend(body, cl.bankKey.Key.Encrypt, cl.biz, cl.msgID)
 		if err != nil {
 			return nil, fmt.Errorf("wallet: encrypting biz_content: %w", err)
 		}
@@ -248,7 +316,7 @@ func (cl *call) envelope() ([]byte, error) {
 		fields["biz_content"] = unsafe.String(&body[start], len(body)-start)
 		fields["encrypt_type"] = encryptType
 		fields["encrypt_key"] = ek
-		fields["encrypt_key_id"] = cl.keyID
+		fields["encrypt_key_id"] = cl.bankKey.ID
 	} else {
 		body = appendJSONString(body, cl.biz)
 		fields["biz_content"] = unsafe.String(unsafe.SliceData(cl.biz), len(cl.biz))
@@ -259,9 +327,9 @@ func (cl *call) envelope() ([]byte, error) {
 			body = appendField(body, k, v)
 		}
 	}
-	sig, err := sign.SignCanonical(context.Background(), c.cfg.PrivateKey, cl.signPath, fields)
+	sig, err := c.Sign(ctx, cl.signPath, fields)
 	if err != nil {
-		return nil, fmt.Errorf("wallet: signing: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrSigner, err)
 	}
 	body = appendField(body, "sign", sig)
 	return append(body, '}'), nil
@@ -303,30 +371,18 @@ func appendJSONString[T string | []byte](dst []byte, s T) []byte {
 	return append(dst, s[last:]...)
 }
 
-// observeAttempt is resty's after-response hook: it verifies the answer of
-// one attempt and records what it says. It never returns an error, so that
-// the retry condition decides alone.
-func observeAttempt(_ *resty.Client, r *resty.Response) error {
-	cl, ok := r.Request.Context().Value(callKey{}).(*call)
-	if !ok {
-		return nil
-	}
-	cl.observe(r.StatusCode(), r.Body())
-	return nil
-}
-
-func (cl *call) observe(status int, body []byte) {
-	cl.settled = cl.attempts
-	cl.sent = true
+// observe verifies the answer of one attempt and records what it says.
+// Nothing of it is trusted until it verifies (docs/protocol.md, section
+// 3.2): an answer that does not is a transport failure of unknown outcome.
+func (cl *call) observe(ctx context.Context, status int, body []byte) {
 	cl.status = status
-	cl.apiErr, cl.payload, cl.err = nil, nil, nil
 	if status != http.StatusOK {
 		cl.err = fmt.Errorf("HTTP status %d", status)
 		return
 	}
-	code, msg, payload, err := cl.c.verifyResponse(cl, body)
+	code, msg, payload, err := cl.verify(ctx, body)
 	if err != nil {
-		cl.err = err
+		cl.err = fmt.Errorf("%w: %w", ErrUnverifiedResponse, err)
 		return
 	}
 	if code != codeSuccess {
@@ -336,51 +392,82 @@ func (cl *call) observe(status int, body []byte) {
 	cl.payload = payload
 }
 
-// settle records the outcome of an attempt that ended in a transport error
-// (no answer to observe). It does nothing for an attempt already observed.
-func (cl *call) settle(err error) {
-	if cl.settled == cl.attempts || err == nil {
-		return
+// verify checks an answer: the one verifier (signature, fields, sign_type,
+// timestamp, app_id), then what only an answer has: this msg_id, a code,
+// biz_content only on SUCCESS and encrypted iff the request was, and the
+// echo of what was asked.
+func (cl *call) verify(ctx context.Context, body []byte) (code, msg string, payload []byte, err error) {
+	var fields map[string]string
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return "", "", nil, errors.New("body is not a flat JSON object of strings")
 	}
-	cl.settled = cl.attempts
-	cl.apiErr, cl.payload, cl.status = nil, nil, 0
-	cl.err = err
-	if mayHaveBeenSent(err) {
-		cl.sent = true
+	c := cl.c.core
+	v, err := c.Verify(core.AnswerDoor(cl.signPath), fields)
+	if err != nil {
+		return "", "", nil, err
 	}
-}
-
-// retry is the retry condition of the request: it decides after every
-// attempt whether the protocol allows another.
-func (cl *call) retry(_ *resty.Response, err error) bool {
-	cl.settle(err)
-	retryable := false
+	if fields["msg_id"] != cl.msgID {
+		return "", "", nil, errors.New("msg_id is not the request's")
+	}
+	c.Keys.SignedBy(v.KeyID)
+	code = fields["code"]
+	biz, et := fields["biz_content"], fields["encrypt_type"]
+	if code != codeSuccess {
+		if biz != "" || et != "" || fields["encrypt_key"] != "" {
+			return "", "", nil, errors.New("an error answer carries biz_content")
+		}
+		return code, fields["msg"], nil, nil
+	}
 	switch {
-	case cl.apiErr != nil:
-		retryable = cl.apiErr.Retryable()
-	case cl.err != nil:
-		retryable = retryableTransport(cl.status, cl.err)
+	case et == encryptType && cl.encrypt:
+		pt, err := c.Open(ctx, fields["encrypt_key"], biz, cl.msgID)
+		if err != nil {
+			return "", "", nil, fmt.Errorf("biz_content does not open: %w", err)
+		}
+		payload = pt
+	case et == "" && !cl.encrypt && fields["encrypt_key"] == "":
+		payload = []byte(biz)
+	case et == "" && cl.encrypt:
+		// An answer to an encrypted request must be encrypted too: its
+		// fields may be personal data.
+		return "", "", nil, errors.New("answer to an encrypted request is not encrypted")
+	default:
+		return "", "", nil, errors.New("encrypt_type does not match the request")
 	}
-	if retryable {
-		cl.c.logAttempt(cl)
+	if len(payload) == 0 {
+		payload = []byte("{}")
 	}
-	return retryable
+	if err := checkEcho(cl.path, cl.biz, payload); err != nil {
+		return "", "", nil, err
+	}
+	return code, fields["msg"], payload, nil
 }
 
-// result turns the recorded outcome of the last attempt into Do's answer.
+// result turns the outcome of the last attempt into Do's answer.
 func (cl *call) result(ctx context.Context, resp any) error {
 	switch {
 	case cl.apiErr != nil:
 		return cl.apiErr
+	case errors.Is(cl.err, ErrSigner) && !cl.sent:
+		// Known: nothing was sent, because the merchant's key failed.
+		return cl.err
 	case cl.err != nil:
 		err := cl.err
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w (after %v)", ctxErr, err)
+			err = fmt.Errorf("%w (after %w)", ctxErr, err)
 		}
 		return &TransportError{Path: cl.path, MsgID: cl.msgID, Attempts: cl.attempts, HTTPStatus: cl.status, Sent: cl.sent, Err: err}
 	case cl.payload == nil:
-		// Not reachable through resty; kept so that a gap can never read as success.
-		return &TransportError{Path: cl.path, MsgID: cl.msgID, Attempts: cl.attempts, Sent: cl.sent, Err: fmt.Errorf("%w: no answer recorded", ErrUnverifiedResponse)}
+		// Backoff stopped before an attempt recorded anything (ctx done
+		// while waiting): never let that read as success.
+		err := ctx.Err()
+		if err == nil {
+			err = fmt.Errorf("%w: no answer recorded", ErrUnverifiedResponse)
+		}
+		if !cl.sent {
+			return err
+		}
+		return &TransportError{Path: cl.path, MsgID: cl.msgID, Attempts: cl.attempts, Sent: true, Err: err}
 	}
 	if resp == nil {
 		return nil
@@ -419,68 +506,4 @@ func retryAfter(_ *resty.Client, r *resty.Response) (time.Duration, error) {
 		return time.Duration(s) * time.Second, nil
 	}
 	return 0, nil
-}
-
-// verifyResponse checks an answer in the order PROTOCOL.md 3.2 requires:
-// nothing of it is trusted until its signature verifies under a trusted
-// bank key and it names this request's msg_id.
-func (c *Client) verifyResponse(cl *call, body []byte) (code, msg string, payload []byte, err error) {
-	fail := func(format string, a ...any) (string, string, []byte, error) {
-		return "", "", nil, fmt.Errorf("%w: "+format, append([]any{ErrUnverifiedResponse}, a...)...)
-	}
-	var fields map[string]string
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return fail("body is not a flat JSON object of strings")
-	}
-	sig := fields["sign"]
-	if sig == "" {
-		return fail("no sign")
-	}
-	keyID := fields["sign_key_id"]
-	key, ok := c.keys.verifier(keyID)
-	if !ok {
-		return fail("sign_key_id %q is not a trusted bank key", keyID)
-	}
-	if err := key.VerifyCanonical(cl.signPath, fields, sig); err != nil {
-		return fail("signature does not verify under %s", keyID)
-	}
-	if fields["msg_id"] != cl.msgID {
-		return fail("msg_id is not the request's")
-	}
-	if fields["app_id"] != c.cfg.AppID {
-		return fail("app_id is not ours")
-	}
-	if st := fields["sign_type"]; st != "SM2" {
-		return fail("sign_type %q", st)
-	}
-	c.keys.signedBy(keyID)
-	code = fields["code"]
-	if code == "" {
-		return fail("no code")
-	}
-	if code != codeSuccess {
-		return code, fields["msg"], nil, nil
-	}
-	biz := fields["biz_content"]
-	switch et := fields["encrypt_type"]; et {
-	case encryptType:
-		pt, err := sign.Open(context.Background(), c.cfg.PrivateKey, fields["encrypt_key"], biz, cl.msgID)
-		if err != nil {
-			return fail("biz_content does not open: %v", err)
-		}
-		payload = pt
-	case "":
-		if cl.encrypt {
-			// An answer to an encrypted request must be encrypted too: its
-			// fields may be personal data.
-			return fail("answer to an encrypted request is not encrypted")
-		}
-		payload = []byte(biz)
-	default:
-		return fail("encrypt_type %q", et)
-	}
-	if len(payload) == 0 {
-		payload = []byte("{}")
-	}
-	return code, fields["msg"], payload, nil
 }

@@ -1,11 +1,9 @@
 package wallet
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,50 +11,66 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/xinyun-open/ewallet-go/internal/core"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
 
 // Version is the SDK's version, sent in the User-Agent header.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Config holds what a merchant gets from the bank and must not get wrong.
 // Everything in it is required; NewClient names the field that is missing or
 // bad.
 type Config struct {
 	// BaseURL is the bank's gateway, e.g. https://openapi.bank.example or the
-	// sandbox's http://127.0.0.1:8360. A path prefix is kept: calls go to
-	// {BaseURL}/api/v1/..., while signatures always cover /api/v1/....
+	// sandbox's http://127.0.0.1:8360. It must be https, or http on a
+	// loopback host (WithInsecureHTTP allows plain http elsewhere). A path
+	// prefix is kept: calls go to {BaseURL}/api/v1/..., while signatures
+	// always cover /api/v1/....
 	BaseURL string
 	// AppID and MerchantID (商户号) are assigned by the platform.
 	AppID      string
 	MerchantID string
-	// PrivateKey is the merchant's SM2 key; the bank holds its public half.
-	PrivateKey *sign.PrivateKey
-	// BankKeys are the bank's public keys by key id. The client trusts
-	// answers signed by these only (RefreshBankKeys can renew the set).
+	// PrivateKey is the merchant's SM2 key, which the client signs and
+	// decrypts with: a *sign.PrivateKey held in memory, or any sign.Signer
+	// whose key lives in an HSM, a cloud KMS or a signing service. The bank
+	// holds its public half. The client never hands it out.
+	PrivateKey sign.Signer
+	// BankKeys are the bank's public keys by key id: the anchors of trust.
+	// The client trusts answers signed by these, and by keys a verified
+	// platform/keys list adds (RefreshBankKeys); these stay trusted.
 	BankKeys map[string]*sign.PublicKey
 }
 
 // Client calls the bank. It is safe for concurrent use, holds no global
 // state, and does not change after NewClient except for its trusted bank
-// key set, which RefreshBankKeys replaces as a whole.
+// key set, which RefreshBankKeys renews. A zero Client is not usable: its
+// calls fail with an error saying so.
 type Client struct {
-	cfg         Config
-	base        string // BaseURL without a trailing slash
-	http        *resty.Client
-	keys        *keyring
-	log         *slog.Logger
-	now         func() time.Time
-	policy      EncryptionPolicy
-	pinnedKeyID string
-	dedup       Deduper
+	core       *core.Core
+	http       *resty.Client
+	policy     EncryptionPolicy
+	retries    int
+	backoffMin time.Duration
+	backoffMax time.Duration
 }
+
+func init() {
+	core.Bridge.Core = func(v any) (*core.Core, error) {
+		c, _ := v.(*Client)
+		if c == nil || c.core == nil {
+			return nil, core.ErrNoClient
+		}
+		return c.core, nil
+	}
+	core.Bridge.MarshalWire = marshalWire
+}
+
+// errNoClient is what a method of a nil or zero Client returns.
+var errNoClient = fmt.Errorf("wallet: %w", core.ErrNoClient)
 
 // NewClient checks cfg and the options and returns a ready Client.
 func NewClient(cfg Config, opts ...Option) (*Client, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
 	o := defaultOptions()
 	for _, opt := range opts {
 		if opt == nil {
@@ -67,34 +81,41 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	keys := make(map[string]*sign.PublicKey, len(cfg.BankKeys))
-	for id, k := range cfg.BankKeys {
-		keys[id] = k
+	if err := cfg.validate(o.insecureHTTP); err != nil {
+		return nil, err
 	}
-	cfg.BankKeys = keys
+	anchors := make(map[string]*sign.PublicKey, len(cfg.BankKeys))
+	for id, k := range cfg.BankKeys {
+		anchors[id] = k
+	}
 	if o.pinnedKeyID != "" {
-		if _, ok := keys[o.pinnedKeyID]; !ok {
+		if _, ok := anchors[o.pinnedKeyID]; !ok {
 			return nil, fmt.Errorf("wallet: WithEncryptKeyID: %q is not in Config.BankKeys", o.pinnedKeyID)
 		}
 	}
+	calls, streams := o.httpClients()
 	c := &Client{
-		cfg:         cfg,
-		base:        strings.TrimRight(cfg.BaseURL, "/"),
-		keys:        newKeyring(keys),
-		log:         o.logger,
-		now:         o.clock,
-		policy:      o.policy,
-		pinnedKeyID: o.pinnedKeyID,
-		dedup:       o.deduper,
+		core: &core.Core{
+			AppID:       cfg.AppID,
+			MerchantID:  cfg.MerchantID,
+			BaseURL:     strings.TrimRight(cfg.BaseURL, "/"),
+			Key:         cfg.PrivateKey,
+			Keys:        core.NewKeyring(anchors),
+			Now:         o.clock,
+			Log:         o.logger,
+			HTTP:        streams,
+			PinnedKeyID: o.pinnedKeyID,
+		},
+		policy:     o.policy,
+		retries:    o.retries,
+		backoffMin: o.backoffMin,
+		backoffMax: o.backoffMax,
 	}
-	if c.dedup == nil {
-		c.dedup = NewMemoryDeduper(0)
-	}
-	c.http = c.newTransport(o)
+	c.http = newResty(calls)
 	return c, nil
 }
 
-func (cfg Config) validate() error {
+func (cfg Config) validate(insecureHTTP bool) error {
 	u, err := url.Parse(cfg.BaseURL)
 	switch {
 	case cfg.BaseURL == "":
@@ -103,6 +124,8 @@ func (cfg Config) validate() error {
 		return errors.New("wallet: Config.BaseURL must be an absolute http or https URL")
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return errors.New("wallet: Config.BaseURL must not carry a query, fragment or user info")
+	case u.Scheme == "http" && !isLoopback(u.Hostname()) && !insecureHTTP:
+		return errors.New("wallet: Config.BaseURL is plain http on a host that is not loopback: use https (WithInsecureHTTP allows http, for a test bank on another host)")
 	}
 	if err := checkID("AppID", cfg.AppID); err != nil {
 		return err
@@ -110,8 +133,11 @@ func (cfg Config) validate() error {
 	if err := checkID("MerchantID", cfg.MerchantID); err != nil {
 		return err
 	}
-	if cfg.PrivateKey == nil {
-		return errors.New("wallet: Config.PrivateKey is required (sign.ParsePrivateKey loads one)")
+	if isNil(cfg.PrivateKey) {
+		return errors.New("wallet: Config.PrivateKey is required (sign.ParsePrivateKey loads one; a sign.Signer reaches a key held elsewhere)")
+	}
+	if cfg.PrivateKey.Public() == nil {
+		return errors.New("wallet: Config.PrivateKey has no public key")
 	}
 	if len(cfg.BankKeys) == 0 {
 		return errors.New("wallet: Config.BankKeys needs at least one bank public key")
@@ -125,6 +151,25 @@ func (cfg Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// isNil tells a nil interface and an interface holding a nil pointer (a
+// nil *sign.PrivateKey) alike.
+func isNil(s sign.Signer) bool {
+	if s == nil {
+		return true
+	}
+	k, ok := s.(*sign.PrivateKey)
+	return ok && k == nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func checkID(field, v string) error {
@@ -143,97 +188,39 @@ func checkID(field, v string) error {
 }
 
 // AppID returns the configured app id.
-func (c *Client) AppID() string { return c.cfg.AppID }
-
-// MerchantID returns the configured merchant id.
-func (c *Client) MerchantID() string { return c.cfg.MerchantID }
-
-// BaseURL returns the configured gateway URL, without a trailing slash.
-func (c *Client) BaseURL() string { return c.base }
-
-// PrivateKey returns the merchant key, for packages that sign on the
-// client's behalf (the h5 link builder).
-func (c *Client) PrivateKey() *sign.PrivateKey { return c.cfg.PrivateKey }
-
-// Now returns the client's clock (time.Now unless WithClock was given).
-func (c *Client) Now() time.Time { return c.now() }
-
-// EncryptKey returns the id and key of the bank key the client encrypts to
-// now (see WithEncryptKeyID for how it is chosen).
-func (c *Client) EncryptKey() (string, *sign.PublicKey, error) {
-	return c.keys.encryptKey(c.pinnedKeyID, c.now())
+func (c *Client) AppID() string {
+	if c == nil || c.core == nil {
+		return ""
+	}
+	return c.core.AppID
 }
 
-// BankKey returns the trusted bank key with that id.
-func (c *Client) BankKey(id string) (*sign.PublicKey, bool) { return c.keys.verifier(id) }
+// MerchantID returns the configured merchant id.
+func (c *Client) MerchantID() string {
+	if c == nil || c.core == nil {
+		return ""
+	}
+	return c.core.MerchantID
+}
 
-// Logger returns the client's logger, for service packages.
-func (c *Client) Logger() *slog.Logger { return c.log }
+// BaseURL returns the configured gateway URL, without a trailing slash.
+func (c *Client) BaseURL() string {
+	if c == nil || c.core == nil {
+		return ""
+	}
+	return c.core.BaseURL
+}
 
-func (c *Client) newTransport(o options) *resty.Client {
-	// A copy, so that the caller's client is never changed.
-	hc := &http.Client{}
-	if o.httpClient != nil {
-		*hc = *o.httpClient
-	}
-	next := hc.Transport
-	if o.transport != nil {
-		next = o.transport
-	}
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	hc.Transport = attemptTimeout{next: next, d: o.timeout}
-	hc.Timeout = 0
-	rc := resty.NewWithClient(hc).
+// newResty wraps the client's http.Client; each call of Do makes its
+// attempts through it, one request each (Do owns the retries).
+func newResty(hc *http.Client) *resty.Client {
+	return resty.NewWithClient(hc).
 		SetLogger(discardLogger{}).
-		SetRetryCount(o.retries).
-		SetRetryWaitTime(o.backoffMin).
-		SetRetryMaxWaitTime(o.backoffMax).
 		SetRetryAfter(retryAfter).
 		SetResponseBodyLimit(maxResponseBytes).
 		SetHeader("User-Agent", "ewallet-go/"+Version).
 		SetHeader("Content-Type", "application/json; charset=utf-8").
 		SetHeader("Accept", "application/json")
-	rc.OnBeforeRequest(prepareAttempt)
-	rc.OnAfterResponse(observeAttempt)
-	return rc
-}
-
-// attemptTimeout bounds one attempt (send and read the answer) with a
-// context deadline. It does what http.Client.Timeout (resty's SetTimeout)
-// does, but without the goroutine and timer that net/http starts for every
-// request when the transport is not a bare *http.Transport (an
-// instrumenting wrapper, a test double): on two cores that goroutine cost
-// 36 us a call, a fifth of the call's cryptography.
-type attemptTimeout struct {
-	next http.RoundTripper
-	d    time.Duration
-}
-
-// RoundTrip sends r under the attempt's deadline.
-func (t attemptTimeout) RoundTrip(r *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(r.Context(), t.d)
-	resp, err := t.next.RoundTrip(r.WithContext(ctx))
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-// cancelOnClose releases the attempt's deadline once its answer is read.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-// Close closes the body and releases the deadline.
-func (b cancelOnClose) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
 }
 
 // discardLogger keeps resty quiet: the client logs through slog itself, with

@@ -28,6 +28,8 @@ func TestNewClientNamesTheBadField(t *testing.T) {
 		"app id with space": {func(c *wallet.Config) { c.AppID = "a b" }, "Config.AppID must be printable ASCII"},
 		"no merchant id":    {func(c *wallet.Config) { c.MerchantID = "" }, "Config.MerchantID is required"},
 		"no private key":    {func(c *wallet.Config) { c.PrivateKey = nil }, "Config.PrivateKey is required"},
+		"nil private key":   {func(c *wallet.Config) { c.PrivateKey = (*sign.PrivateKey)(nil) }, "Config.PrivateKey is required"},
+		"plain http":        {func(c *wallet.Config) { c.BaseURL = "http://bank.example" }, "plain http on a host that is not loopback"},
 		"no bank keys":      {func(c *wallet.Config) { c.BankKeys = nil }, "Config.BankKeys needs at least one"},
 		"nil bank key": {func(c *wallet.Config) {
 			c.BankKeys = map[string]*sign.PublicKey{"k": nil}
@@ -56,11 +58,9 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		"retry":      {wallet.WithRetry(-1), "WithRetry"},
 		"backoff":    {wallet.WithBackoff(time.Second, time.Millisecond), "WithBackoff"},
 		"http":       {wallet.WithHTTPClient(nil), "WithHTTPClient"},
-		"transport":  {wallet.WithTransport(nil), "WithTransport"},
 		"logger":     {wallet.WithLogger(nil), "WithLogger"},
 		"clock":      {wallet.WithClock(nil), "WithClock"},
 		"encryption": {wallet.WithEncryption(7), "WithEncryption"},
-		"deduper":    {wallet.WithDeduper(nil), "WithDeduper"},
 		"key id":     {wallet.WithEncryptKeyID("nope"), "WithEncryptKeyID"},
 		"nil option": {nil, "nil Option"},
 	} {
@@ -74,11 +74,49 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 func TestNewClientCopiesWhatItIsGiven(t *testing.T) {
 	bank := wallettest.NewMockBank(t)
 	cfg := bank.Config()
-	hc := &http.Client{Timeout: time.Hour}
-	c, err := wallet.NewClient(cfg, wallet.WithHTTPClient(hc), wallet.WithTransport(bank.Transport), wallet.WithTimeout(time.Second))
+	bank.Reply("payment/query", map[string]any{})
+	hc := &http.Client{Timeout: time.Hour, Transport: bank}
+	c, err := wallet.NewClient(cfg, wallet.WithHTTPClient(hc), wallet.WithTimeout(time.Second))
 	require.NoError(t, err)
 	require.Equal(t, time.Hour, hc.Timeout, "the caller's http.Client must not be changed")
+	require.Equal(t, http.RoundTripper(bank), hc.Transport, "the caller's http.Client must not be changed")
+	require.NoError(t, c.Do(ctx, "payment/query", nil, nil), "the copy sends through the caller's transport")
 	delete(cfg.BankKeys, "mock-bank-1")
 	require.Len(t, c.BankKeys(), 1, "changing the caller's map must not change the client")
 	require.Equal(t, strings.TrimRight(cfg.BaseURL, "/"), c.BaseURL())
+}
+
+func TestPlainHTTPNeedsLoopbackOrConsent(t *testing.T) {
+	bank := wallettest.NewMockBank(t)
+	for _, u := range []string{"http://127.0.0.1:8360", "http://localhost:8360/bank", "http://[::1]:8360", "https://bank.example"} {
+		cfg := bank.Config()
+		cfg.BaseURL = u
+		_, err := wallet.NewClient(cfg)
+		require.NoError(t, err, u)
+	}
+	cfg := bank.Config()
+	cfg.BaseURL = "http://10.0.0.8:8360"
+	_, err := wallet.NewClient(cfg)
+	require.ErrorContains(t, err, "WithInsecureHTTP")
+	_, err = wallet.NewClient(cfg, wallet.WithInsecureHTTP())
+	require.NoError(t, err)
+}
+
+func TestZeroClientFailsClearly(t *testing.T) {
+	var zero wallet.Client
+	var nilClient *wallet.Client
+	for _, c := range []*wallet.Client{&zero, nilClient} {
+		err := c.Do(ctx, "payment/query", nil, nil)
+		require.ErrorContains(t, err, "not made by wallet.NewClient")
+		_, err = c.Query(ctx, wallet.QueryRequest{IDNumber: "110101199003074514", Mobile: "13800138000", UserID: "u1"})
+		require.ErrorContains(t, err, "not made by wallet.NewClient")
+		_, err = c.EncryptPIN("135790")
+		require.Error(t, err)
+		_, err = c.PINKey()
+		require.Error(t, err)
+		require.Error(t, c.RefreshBankKeys(ctx))
+		require.Nil(t, c.BankKeys())
+		require.Empty(t, c.AppID())
+		c.RefreshBankKeysEvery(time.Hour)()
+	}
 }

@@ -12,23 +12,36 @@ import (
 	"unicode/utf8"
 )
 
-// MarshalWire encodes a request for biz_content. It writes what
+// marshalWire encodes a request or payload for biz_content. It writes what
 // encoding/json would for the flat structs, maps and slices requests are
 // made of (json tags, omitempty, embedded structs inlined), except that the
 // personal data types — IDNumber, CardNumber, Mobile, Name, Secret,
-// EncryptedPIN, FaceImage — are written in clear. Their own MarshalJSON
-// masks them, so that a request marshalled or logged anywhere else (inside
-// a merchant's struct through slog's JSON handler, say) shows no personal
-// data; only this encoder, whose output is encrypted at once, sees the
-// clear values. Do uses it; so does package h5 for the encrypted prefill.
+// EncryptedPIN, FaceImage — are written in the protocol's clear form.
+// encoding/json refuses them (see ErrPersonalData); only this encoder,
+// whose output is encrypted at once, writes them. Do uses it; so does the
+// test kit, for payloads of a test bank.
 //
 // Values of other types that implement json.Marshaler keep their own
 // encoding. Strings must be valid UTF-8 (encoding/json would silently
 // replace bad bytes, and the bank would see another value than the one
 // signed).
-func MarshalWire(v any) ([]byte, error) {
+func marshalWire(v any) ([]byte, error) {
+	b, _, err := encodeWire(v)
+	return b, err
+}
+
+// encodeWire is marshalWire that also lists the bank key ids of the
+// EncryptedPINs it wrote, in order.
+func encodeWire(v any) ([]byte, []string, error) {
 	rv := reflect.ValueOf(v)
-	return appendWire(make([]byte, 0, wireSizeHint(rv)), rv)
+	var e wireEncoder
+	b, err := e.append(make([]byte, 0, wireSizeHint(rv)), rv)
+	return b, e.pinKeys, err
+}
+
+// wireEncoder remembers what the request carries besides its bytes.
+type wireEncoder struct {
+	pinKeys []string
 }
 
 // wireSizeHint sizes the buffer for a struct whose byte slices (a face
@@ -50,7 +63,7 @@ func wireSizeHint(rv reflect.Value) int {
 	return n
 }
 
-func appendWire(dst []byte, rv reflect.Value) ([]byte, error) {
+func (e *wireEncoder) append(dst []byte, rv reflect.Value) ([]byte, error) {
 	if !rv.IsValid() {
 		return append(dst, "null"...), nil
 	}
@@ -59,7 +72,11 @@ func appendWire(dst []byte, rv reflect.Value) ([]byte, error) {
 		reflect.TypeFor[Name](), reflect.TypeFor[Secret]():
 		return appendWireString(dst, rv.String())
 	case reflect.TypeFor[EncryptedPIN]():
-		return appendWireString(dst, rv.Interface().(EncryptedPIN).Ciphertext)
+		p := rv.Interface().(EncryptedPIN)
+		if p.Ciphertext != "" {
+			e.pinKeys = append(e.pinKeys, p.KeyID)
+		}
+		return appendWireString(dst, p.Ciphertext)
 	case reflect.TypeFor[FaceImage]():
 		return appendBase64(dst, rv.Bytes()), nil
 	}
@@ -80,7 +97,7 @@ func appendWire(dst []byte, rv reflect.Value) ([]byte, error) {
 		if rv.IsNil() {
 			return append(dst, "null"...), nil
 		}
-		return appendWire(dst, rv.Elem())
+		return e.append(dst, rv.Elem())
 	case reflect.Slice:
 		if rv.IsNil() {
 			return append(dst, "null"...), nil
@@ -96,16 +113,16 @@ func appendWire(dst []byte, rv reflect.Value) ([]byte, error) {
 				dst = append(dst, ',')
 			}
 			var err error
-			if dst, err = appendWire(dst, rv.Index(i)); err != nil {
+			if dst, err = e.append(dst, rv.Index(i)); err != nil {
 				return dst, err
 			}
 		}
 		return append(dst, ']'), nil
 	case reflect.Map:
-		return appendWireMap(dst, rv)
+		return e.appendMap(dst, rv)
 	case reflect.Struct:
 		dst = append(dst, '{')
-		dst, _, err := appendWireFields(dst, rv, false)
+		dst, _, err := e.appendFields(dst, rv, false)
 		return append(dst, '}'), err
 	}
 	// Floats, complex numbers, channels, funcs: what encoding/json does.
@@ -113,7 +130,7 @@ func appendWire(dst []byte, rv reflect.Value) ([]byte, error) {
 	return append(dst, b...), err
 }
 
-func appendWireMap(dst []byte, rv reflect.Value) ([]byte, error) {
+func (e *wireEncoder) appendMap(dst []byte, rv reflect.Value) ([]byte, error) {
 	if rv.IsNil() {
 		return append(dst, "null"...), nil
 	}
@@ -132,7 +149,7 @@ func appendWireMap(dst []byte, rv reflect.Value) ([]byte, error) {
 			return dst, err
 		}
 		dst = append(dst, ':')
-		if dst, err = appendWire(dst, rv.MapIndex(k)); err != nil {
+		if dst, err = e.append(dst, rv.MapIndex(k)); err != nil {
 			return dst, err
 		}
 	}
@@ -141,7 +158,7 @@ func appendWireMap(dst []byte, rv reflect.Value) ([]byte, error) {
 
 // appendWireFields writes the fields of struct rv, embedded structs
 // inlined; more says whether a field was written before.
-func appendWireFields(dst []byte, rv reflect.Value, more bool) ([]byte, bool, error) {
+func (e *wireEncoder) appendFields(dst []byte, rv reflect.Value, more bool) ([]byte, bool, error) {
 	t := rv.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -160,7 +177,7 @@ func appendWireFields(dst []byte, rv reflect.Value, more bool) ([]byte, bool, er
 			}
 			if fv.Kind() == reflect.Struct {
 				var err error
-				if dst, more, err = appendWireFields(dst, fv, more); err != nil {
+				if dst, more, err = e.appendFields(dst, fv, more); err != nil {
 					return dst, more, err
 				}
 				continue
@@ -184,7 +201,7 @@ func appendWireFields(dst []byte, rv reflect.Value, more bool) ([]byte, bool, er
 			return dst, more, err
 		}
 		dst = append(dst, ':')
-		if dst, err = appendWire(dst, fv); err != nil {
+		if dst, err = e.append(dst, fv); err != nil {
 			return dst, more, fmt.Errorf("%w (field %s)", err, name)
 		}
 	}

@@ -4,16 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 )
 
-// ErrorCode is a code of PROTOCOL.md section 6. Every code is also an error
-// value, so that errors.Is(err, wallet.ErrInsufficientBalance) matches an
-// *APIError that carries it.
+// ErrorCode is a code of docs/protocol.md, section 6. Every code is also
+// an error value, so that errors.Is(err, wallet.ErrInsufficientBalance)
+// matches an *APIError that carries it. It prints as the bare code
+// (INSUFFICIENT_BALANCE) under every verb and in logs; the errors that
+// carry it say where it came from.
 type ErrorCode string
 
-// Error makes the code usable as a sentinel with errors.Is.
-func (c ErrorCode) Error() string { return "wallet: " + string(c) }
+// Error is the bare code, so the code is usable as a sentinel with
+// errors.Is.
+func (c ErrorCode) Error() string { return string(c) }
+
+// String is the bare code.
+func (c ErrorCode) String() string { return string(c) }
+
+// LogValue makes slog print the bare code.
+func (c ErrorCode) LogValue() slog.Value { return slog.StringValue(string(c)) }
 
 // Retryable reports whether the protocol retries this code with the same
 // msg_id (SYSTEM_ERROR, SERVICE_UNAVAILABLE, RATE_LIMITED).
@@ -21,7 +31,7 @@ func (c ErrorCode) Retryable() bool {
 	return c == ErrSystemError || c == ErrServiceUnavailable || c == ErrRateLimited
 }
 
-// The codes of PROTOCOL.md section 6.
+// The codes of docs/protocol.md, section 6.
 const (
 	// Retryable: the bank did not act; the SDK retries with the same msg_id.
 	ErrSystemError        ErrorCode = "SYSTEM_ERROR"
@@ -64,10 +74,55 @@ const (
 	ErrOrderNotFound        ErrorCode = "ORDER_NOT_FOUND"
 	ErrRefundAmountExceeded ErrorCode = "REFUND_AMOUNT_EXCEEDED"
 	ErrOrderNotRefundable   ErrorCode = "ORDER_NOT_REFUNDABLE"
+	ErrBillNotReady         ErrorCode = "BILL_NOT_READY"
 )
 
-// APIError is a verified answer of the bank with a code other than SUCCESS.
-// Its outcome is known: the bank did not do what was asked.
+// ErrorCodes returns every code of docs/protocol.md, section 6, in the
+// order of that section.
+func ErrorCodes() []ErrorCode {
+	return []ErrorCode{
+		ErrSystemError, ErrServiceUnavailable, ErrRateLimited,
+		ErrParamInvalid, ErrSignatureInvalid, ErrDecryptFailed, ErrEncryptionRequired, ErrTimestampExpired,
+		ErrMsgIDConflict, ErrAppInvalid, ErrAPINotFound, ErrPermissionDenied,
+		ErrFourFactorMismatch, ErrCardNotSupported, ErrVerifyTokenInvalid, ErrVerifyLimitExceeded,
+		ErrSMSCodeInvalid, ErrSMSCodeExpired, ErrSMSTooFrequent, ErrFaceMismatch, ErrPasswordWeak,
+		ErrPasswordIncorrect, ErrPasswordLocked, ErrAgeRestricted, ErrAccountAlreadyOpened,
+		ErrAccountNotFound, ErrAccountFrozen, ErrAccountClosed, ErrBalanceNotZero, ErrInsufficientBalance,
+		ErrDailyLimitExceeded, ErrYearlyLimitExceeded, ErrOrderConflict, ErrOrderNotFound,
+		ErrRefundAmountExceeded, ErrOrderNotRefundable, ErrBillNotReady,
+	}
+}
+
+// preAuthentication reports whether the bank gives code before it has
+// verified that the request is the merchant's: anyone who saw a msg_id on
+// the wire can make the bank sign such an answer for it (a copy of the
+// request with a bad signature, an old timestamp, another merchant id, a
+// malformed envelope field), and a man in the middle can hand that answer
+// back while the real request goes through. So such an answer does not
+// prove that the bank did not act on this request.
+func preAuthentication(code ErrorCode, msg string) bool {
+	switch code {
+	case ErrAppInvalid, ErrPermissionDenied, ErrTimestampExpired, ErrSignatureInvalid:
+		return true
+	case ErrParamInvalid:
+		field, _, _ := strings.Cut(msg, ":")
+		switch field {
+		case "body", "version", "sign_type", "msg_id", "timestamp", "app_id", "merchant_id",
+			"encrypt_type", "encrypt_key", "encrypt_key_id", "sign":
+			return true
+		}
+	}
+	return false
+}
+
+// APIError is a verified answer of the bank with a code other than SUCCESS:
+// the bank did not do what was asked. One exception: the codes the bank
+// gives before it has verified that the request is the merchant's
+// (APP_INVALID, PERMISSION_DENIED, TIMESTAMP_EXPIRED, SIGNATURE_INVALID,
+// and PARAM_INVALID of an envelope field) can be provoked for a msg_id by
+// anyone who saw it on the wire, so they also match ErrOutcomeUnknown:
+// resolve them like an unknown outcome. In practice they mean a
+// misconfigured key, clock or id.
 type APIError struct {
 	Code       ErrorCode // the protocol code
 	Message    string    // the bank's msg, for people; PARAM_INVALID names the field first
@@ -97,8 +152,12 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is matches the ErrorCode sentinel of the same code.
+// Is matches the ErrorCode sentinel of the same code, and
+// ErrOutcomeUnknown for the codes the bank gives before authentication.
 func (e *APIError) Is(target error) bool {
+	if target == ErrOutcomeUnknown {
+		return preAuthentication(e.Code, e.Message)
+	}
 	c, ok := target.(ErrorCode)
 	return ok && c == e.Code
 }
@@ -121,11 +180,6 @@ func (e *FieldError) Error() string { return "wallet: invalid " + e.Field + ": "
 // Is matches ErrParamInvalid.
 func (e *FieldError) Is(target error) bool { return target == ErrParamInvalid }
 
-// NewFieldError is for service packages that validate their own requests.
-func NewFieldError(field, reason string) *FieldError {
-	return &FieldError{Field: field, Reason: reason}
-}
-
 // fieldCheck wraps a rule check's error as a FieldError for field.
 func fieldCheck(field string, err error) error {
 	if err == nil {
@@ -143,11 +197,20 @@ var (
 	ErrOutcomeUnknown = errors.New("wallet: outcome unknown")
 
 	// ErrUnverifiedResponse is wrapped by a TransportError when an answer
-	// arrived but failed verification: missing or bad signature, a sign_key_id
-	// that is not trusted, a msg_id or app_id that is not the request's, an
-	// encrypted body that does not open, or a body that does not decode.
-	// Nothing of such an answer is returned.
+	// arrived but failed verification: missing or bad signature, a
+	// sign_key_id that is not trusted, a field the protocol does not sign
+	// there, a timestamp more than 300 s from the client's clock, a msg_id
+	// or app_id that is not the request's, business fields that do not
+	// match what was asked, an encrypted body that does not open, or a body
+	// that does not decode. Nothing of such an answer is returned.
 	ErrUnverifiedResponse = errors.New("wallet: response could not be verified")
+
+	// ErrSigner is wrapped by the error of a call when the merchant's key
+	// (Config.PrivateKey, a remote sign.Signer) failed to sign. When it
+	// failed before the first attempt left, nothing was sent and the
+	// outcome is known; after an earlier attempt may have reached the bank,
+	// it comes inside a TransportError whose outcome is unknown.
+	ErrSigner = errors.New("wallet: the merchant's key could not sign")
 )
 
 // TransportError is a call that got no trustworthy answer: a connection
@@ -173,9 +236,6 @@ func (e *TransportError) Error() string {
 	} else {
 		b.WriteString("not sent: ")
 	}
-	if e.HTTPStatus != 0 && e.HTTPStatus != 200 {
-		fmt.Fprintf(&b, "HTTP %d: ", e.HTTPStatus)
-	}
 	fmt.Fprintf(&b, "%v (msg_id %s, %d attempt", e.Err, e.MsgID, e.Attempts)
 	if e.Attempts != 1 {
 		b.WriteByte('s')
@@ -190,9 +250,10 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // Is matches ErrOutcomeUnknown when the request may have been sent.
 func (e *TransportError) Is(target error) bool { return target == ErrOutcomeUnknown && e.Sent }
 
-// OutcomeUnknown reports whether err leaves the business outcome of a call
-// unknown. See ErrOutcomeUnknown for what to do.
-func OutcomeUnknown(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
+// IsOutcomeUnknown reports whether err leaves the business outcome of a call
+// unknown. See ErrOutcomeUnknown for what to do (payment.Service.Resolve
+// does it for money calls).
+func IsOutcomeUnknown(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
 
 // IsRetryable reports whether the protocol allows the same request to be
 // sent again with the same msg_id: a retryable code, a timeout, a connection

@@ -36,13 +36,13 @@ func ExampleClient_Query() {
 }
 
 // How to tell the three kinds of failure apart.
-func ExampleOutcomeUnknown() {
+func ExampleIsOutcomeUnknown() {
 	handle := func(err error) string {
 		var apiErr *wallet.APIError
 		switch {
 		case err == nil:
 			return "done"
-		case wallet.OutcomeUnknown(err):
+		case wallet.IsOutcomeUnknown(err):
 			return "unknown: query before anything else"
 		case errors.As(err, &apiErr):
 			return "refused: " + string(apiErr.Code)
@@ -53,7 +53,7 @@ func ExampleOutcomeUnknown() {
 	fmt.Println(handle(nil))
 	fmt.Println(handle(&wallet.APIError{Code: wallet.ErrInsufficientBalance}))
 	fmt.Println(handle(&wallet.TransportError{Path: "payment/pay", Sent: true, Err: context.DeadlineExceeded}))
-	fmt.Println(handle(wallet.NewFieldError("amount", "must be at least 1 fen")))
+	fmt.Println(handle(&wallet.FieldError{Field: "amount", Reason: "must be at least 1 fen"}))
 	// Output:
 	// done
 	// refused: INSUFFICIENT_BALANCE

@@ -1,119 +1,108 @@
 package wallet
 
 import (
-	"cmp"
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/core"
 	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
 
-// BankKey is one public key of the bank, as platform/keys lists it.
+// BankKey is one public key of the bank the client trusts.
 type BankKey struct {
 	ID        string
 	Key       *sign.PublicKey
-	NotBefore time.Time // zero when unknown (keys given in Config)
+	NotBefore time.Time // zero when unknown (a configured key the bank has not listed yet)
 	NotAfter  time.Time // zero when unknown
+	// Configured says the key came from Config.BankKeys: an anchor of
+	// trust that a refresh never drops.
+	Configured bool
 }
 
-// keyring is the set of bank keys a client trusts. It is the one part of a
-// Client that changes after NewClient: a refresh replaces the set as a whole.
-type keyring struct {
-	mu         sync.RWMutex
-	keys       map[string]BankKey
-	lastSigner string // the key id the bank last signed an answer with
-}
-
-func newKeyring(keys map[string]*sign.PublicKey) *keyring {
-	r := &keyring{keys: make(map[string]BankKey, len(keys))}
-	for id, k := range keys {
-		r.keys[id] = BankKey{ID: id, Key: k}
-	}
-	return r
-}
-
-// verifier returns the trusted key with that id.
-func (r *keyring) verifier(id string) (*sign.PublicKey, bool) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	k, ok := r.keys[id]
-	return k.Key, ok
-}
-
-func (r *keyring) signedBy(id string) {
-	r.mu.Lock()
-	r.lastSigner = id
-	r.mu.Unlock()
-}
-
-// encryptKey picks the bank key a request is encrypted to: the pinned id if
-// any, else the newest not_before among keys valid now, else the key the bank
-// last signed with, else the greatest id (ids such as bank-2026-07 sort by
-// date).
-func (r *keyring) encryptKey(pinned string, now time.Time) (string, *sign.PublicKey, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if pinned != "" {
-		k, ok := r.keys[pinned]
-		if !ok {
-			return "", nil, fmt.Errorf("wallet: bank key %q is not trusted", pinned)
-		}
-		return k.ID, k.Key, nil
-	}
-	var best *BankKey
-	for _, k := range r.keys {
-		if k.NotBefore.IsZero() || now.Before(k.NotBefore) || (!k.NotAfter.IsZero() && now.After(k.NotAfter)) {
-			continue
-		}
-		if best == nil || k.NotBefore.After(best.NotBefore) || (k.NotBefore.Equal(best.NotBefore) && k.ID > best.ID) {
-			best = &k
-		}
-	}
-	if best != nil {
-		return best.ID, best.Key, nil
-	}
-	if k, ok := r.keys[r.lastSigner]; ok {
-		return k.ID, k.Key, nil
-	}
-	ids := make([]string, 0, len(r.keys))
-	for id := range r.keys {
-		ids = append(ids, id)
-	}
-	if len(ids) == 0 {
-		return "", nil, errors.New("wallet: no trusted bank key")
-	}
-	id := slices.Max(ids)
-	return id, r.keys[id].Key, nil
-}
-
-func (r *keyring) list() []BankKey {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]BankKey, 0, len(r.keys))
-	for _, k := range r.keys {
-		out = append(out, k)
-	}
-	slices.SortFunc(out, func(a, b BankKey) int { return cmp.Compare(a.ID, b.ID) })
-	return out
-}
-
-func (r *keyring) replace(keys []BankKey) {
-	m := make(map[string]BankKey, len(keys))
-	for _, k := range keys {
-		m[k.ID] = k
-	}
-	r.mu.Lock()
-	r.keys = m
-	r.mu.Unlock()
+func publicKey(k core.BankKey) BankKey {
+	return BankKey{ID: k.ID, Key: k.Key, NotBefore: k.NotBefore, NotAfter: k.NotAfter, Configured: k.Anchor}
 }
 
 // BankKeys returns the bank keys the client trusts now, sorted by id.
-func (c *Client) BankKeys() []BankKey { return c.keys.list() }
+func (c *Client) BankKeys() []BankKey {
+	if c == nil || c.core == nil {
+		return nil
+	}
+	list := c.core.Keys.List()
+	out := make([]BankKey, len(list))
+	for i, k := range list {
+		out[i] = publicKey(k)
+	}
+	return out
+}
+
+// PINKey is what the user's device needs to encrypt a PIN for this client
+// (docs/protocol.md, section 5): the bank key's id, its public key in the
+// forms mobile and JavaScript SM2 libraries take, and until when the bank
+// accepts it. Its JSON form is what to send to the merchant's app.
+type PINKey struct {
+	KeyID string `json:"key_id"`
+	// Hex is the uncompressed point 04‖X‖Y, 130 hex characters (sm-crypto,
+	// BouncyCastle's ECPoint decoding, GMObjC).
+	Hex string `json:"public_key_hex"`
+	// PEM is the SubjectPublicKeyInfo PEM.
+	PEM string `json:"public_key_pem"`
+	// NotAfter is when the bank stops accepting the key; zero when the
+	// client has not learnt it (call RefreshBankKeys). Ask again before it.
+	NotAfter time.Time `json:"-"`
+}
+
+// MarshalJSON writes not_after in the protocol's time format (omitted when
+// unknown).
+func (k PINKey) MarshalJSON() ([]byte, error) {
+	type plain PINKey
+	v := struct {
+		plain
+		NotAfter *wire.Time `json:"not_after,omitempty"`
+	}{plain: plain(k)}
+	if !k.NotAfter.IsZero() {
+		v.NotAfter = &wire.Time{Time: k.NotAfter}
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (k *PINKey) UnmarshalJSON(b []byte) error {
+	type plain PINKey
+	v := struct {
+		*plain
+		NotAfter wire.Time `json:"not_after"`
+	}{plain: (*plain)(k)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	k.NotAfter = v.NotAfter.Time
+	return nil
+}
+
+// PINKey returns the bank key the user's device should encrypt a PIN to:
+// the key this client encrypts requests to. The device encrypts the six
+// ASCII digits with SM2 (C1C3C2, C1 uncompressed, raw) and base64, and the
+// merchant's server passes the result on as EncryptedPIN{KeyID,
+// Ciphertext}: the digits never reach the merchant's servers.
+func (c *Client) PINKey() (PINKey, error) {
+	if c == nil || c.core == nil {
+		return PINKey{}, errNoClient
+	}
+	k, err := c.core.EncryptKey()
+	if err != nil {
+		return PINKey{}, fmt.Errorf("wallet: %w", err)
+	}
+	pem, err := k.Key.MarshalPEM()
+	if err != nil {
+		return PINKey{}, err
+	}
+	return PINKey{KeyID: k.ID, Hex: k.Key.Hex(), PEM: string(pem), NotAfter: k.NotAfter}, nil
+}
 
 const pathPlatformKeys = "platform/keys"
 
@@ -127,11 +116,18 @@ type keysResponse struct {
 }
 
 // RefreshBankKeys asks the bank for its current keys (platform/keys) and
-// trusts exactly that list from now on. The list is accepted only because
-// the answer verified under a key the client already trusted, like every
-// answer; a list that is empty or holds a key that does not parse is
-// refused and the trusted set stays as it was.
+// trusts that list, under three rules (docs/protocol.md, section 7): the
+// answer is accepted only because it verified under a key the client
+// already trusted, like every answer; a list that maps an id the client
+// already trusts to another key is refused whole (a key behind a trusted
+// id never changes, whoever signed the list); and the keys of
+// Config.BankKeys stay trusted whether listed or not. A list that is
+// empty, names an id twice or holds a key that does not parse is refused
+// too, and the trusted set stays as it was.
 func (c *Client) RefreshBankKeys(ctx context.Context) error {
+	if c == nil || c.core == nil {
+		return errNoClient
+	}
 	var resp keysResponse
 	if err := c.Do(ctx, pathPlatformKeys, nil, &resp); err != nil {
 		return err
@@ -139,19 +135,22 @@ func (c *Client) RefreshBankKeys(ctx context.Context) error {
 	if len(resp.Keys) == 0 {
 		return fmt.Errorf("wallet: %s: the bank listed no keys; keeping the trusted set", pathPlatformKeys)
 	}
-	keys := make([]BankKey, 0, len(resp.Keys))
+	keys := make([]core.BankKey, 0, len(resp.Keys))
 	for i, k := range resp.Keys {
-		if k.KeyID == "" {
-			return fmt.Errorf("wallet: %s: key %d has no key_id; keeping the trusted set", pathPlatformKeys, i)
+		if err := checkID("BankKeys key id", k.KeyID); err != nil {
+			return fmt.Errorf("wallet: %s: key %d: bad key_id; keeping the trusted set", pathPlatformKeys, i)
 		}
 		pub, err := sign.ParsePublicKey([]byte(k.PublicKey))
 		if err != nil {
 			return fmt.Errorf("wallet: %s: key %q: %w; keeping the trusted set", pathPlatformKeys, k.KeyID, err)
 		}
-		keys = append(keys, BankKey{ID: k.KeyID, Key: pub, NotBefore: k.NotBefore.Time, NotAfter: k.NotAfter.Time})
+		keys = append(keys, core.BankKey{ID: k.KeyID, Key: pub, NotBefore: k.NotBefore.Time, NotAfter: k.NotAfter.Time})
 	}
-	c.keys.replace(keys)
-	c.log.LogAttrs(ctx, levelInfo, "wallet: bank keys refreshed", attrKeys(keys))
+	if err := c.core.Keys.Replace(keys); err != nil {
+		c.core.Log.LogAttrs(ctx, levelWarn, "wallet: bank key list refused", errAttr(err))
+		return fmt.Errorf("wallet: %s: %w; keeping the trusted set", pathPlatformKeys, err)
+	}
+	c.core.Log.LogAttrs(ctx, levelInfo, "wallet: bank keys refreshed", attrKeys(keys))
 	return nil
 }
 
@@ -164,6 +163,9 @@ func (c *Client) RefreshBankKeysEvery(interval time.Duration) (stop func()) {
 	if interval <= 0 {
 		interval = 6 * time.Hour
 	}
+	if c == nil || c.core == nil {
+		return func() {}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -173,7 +175,7 @@ func (c *Client) RefreshBankKeysEvery(interval time.Duration) (stop func()) {
 		for {
 			rctx, rcancel := context.WithTimeout(ctx, interval)
 			if err := c.RefreshBankKeys(rctx); err != nil && ctx.Err() == nil {
-				c.log.LogAttrs(ctx, levelWarn, "wallet: bank key refresh failed", errAttr(err))
+				c.core.Log.LogAttrs(ctx, levelWarn, "wallet: bank key refresh failed", errAttr(err))
 			}
 			rcancel()
 			select {

@@ -2,6 +2,8 @@ package wallet_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -107,7 +109,7 @@ func TestRefreshBankKeysEvery(t *testing.T) {
 	}})
 	cfg := bank.Config()
 	delete(cfg.BankKeys, "mock-bank-2")
-	c, err := wallet.NewClient(cfg, wallet.WithTransport(bank.Transport))
+	c, err := wallet.NewClient(cfg, wallet.WithHTTPClient(&http.Client{Transport: bank}))
 	require.NoError(t, err)
 	stop := c.RefreshBankKeysEvery(10 * time.Millisecond)
 	require.Eventually(t, func() bool { return len(bank.Requests()) >= 3 }, 2*time.Second, 5*time.Millisecond)
@@ -126,19 +128,75 @@ func TestEncryptKeyChoice(t *testing.T) {
 	bank.Reply("payment/query", map[string]any{})
 	// Without metadata and before any answer: the greatest id.
 	c := bank.Client()
-	id, _, err := c.EncryptKey()
+	k, err := c.PINKey()
 	require.NoError(t, err)
-	require.Equal(t, "mock-bank-1", id)
+	require.Equal(t, "mock-bank-1", k.KeyID)
 	// After an answer: the key the bank last signed with.
 	bank.UseSigningKey("mock-bank-0")
 	require.NoError(t, c.Do(ctx, "payment/query", nil, nil))
-	id, _, _ = c.EncryptKey()
-	require.Equal(t, "mock-bank-0", id)
+	k, _ = c.PINKey()
+	require.Equal(t, "mock-bank-0", k.KeyID)
 	// Pinned wins.
 	pinned := bank.Client(wallet.WithEncryptKeyID("mock-bank-1"))
 	require.NoError(t, pinned.Do(ctx, "payment/query", nil, nil))
-	id, _, _ = pinned.EncryptKey()
-	require.Equal(t, "mock-bank-1", id)
+	k, _ = pinned.PINKey()
+	require.Equal(t, "mock-bank-1", k.KeyID)
+}
+
+// A man in the middle with a signed key list (section 7): the list can
+// add keys, but never change the key behind an id the client trusts, and
+// never drop a configured key.
+func TestRefreshBankKeysKeepsTrustedKeys(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	attacker, err := sign.GenerateKey()
+	require.NoError(t, err)
+	c := bank.Client()
+	// A list (signed by the trusted key, as the bank's own signature over a
+	// forged answer once was) that maps the trusted id to another key.
+	bank.Reply("platform/keys", map[string]any{"keys": []keyEntry{{KeyID: "mock-bank-1", PublicKey: pemOf(t, attacker)}}})
+	err = c.RefreshBankKeys(ctx)
+	require.ErrorContains(t, err, "maps the trusted id")
+	keys := c.BankKeys()
+	require.Len(t, keys, 1)
+	require.True(t, keys[0].Key.Equal(bank.BankKey("mock-bank-1").Public()), "the trusted key did not change")
+
+	// A list that names only a new key adds it and keeps the configured one.
+	next := bank.AddBankKey("mock-bank-2")
+	bank.Reply("platform/keys", map[string]any{"keys": []keyEntry{{KeyID: "mock-bank-2", PublicKey: pemOf(t, next), NotBefore: "2026-07-01 00:00:00"}}})
+	require.NoError(t, c.RefreshBankKeys(ctx))
+	keys = c.BankKeys()
+	require.Len(t, keys, 2)
+	require.True(t, keys[0].Configured, "a configured key stays an anchor")
+	require.False(t, keys[1].Configured)
+
+	// A later list that drops mock-bank-2 drops it; it cannot drop the anchor.
+	bank.Reply("platform/keys", map[string]any{"keys": []keyEntry{{KeyID: "mock-bank-3", PublicKey: pemOf(t, bank.AddBankKey("mock-bank-3"))}}})
+	require.NoError(t, c.RefreshBankKeys(ctx))
+	var ids []string
+	for _, k := range c.BankKeys() {
+		ids = append(ids, k.ID)
+	}
+	require.Equal(t, []string{"mock-bank-1", "mock-bank-3"}, ids)
+}
+
+func TestPINKeyDescribesTheKeyForTheDevice(t *testing.T) {
+	t.Parallel()
+	bank := wallettest.NewMockBank(t)
+	c := bank.Client()
+	k, err := c.PINKey()
+	require.NoError(t, err)
+	pub := bank.BankKey("mock-bank-1").Public()
+	require.Equal(t, pub.Hex(), k.Hex)
+	fromPEM, err := sign.ParsePublicKey([]byte(k.PEM))
+	require.NoError(t, err)
+	require.True(t, fromPEM.Equal(pub))
+	require.True(t, k.NotAfter.IsZero(), "a configured key's not_after is unknown until the bank lists it")
+	b, err := json.Marshal(k)
+	require.NoError(t, err)
+	var back wallet.PINKey
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Equal(t, k, back)
 }
 
 func TestEncryptPINRejectsNonPINs(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/xinyun-open/ewallet-go/internal/core"
 )
 
 const (
@@ -33,7 +35,7 @@ func (c *Client) logCall(ctx context.Context, cl *call, err error, d time.Durati
 		level = levelWarn
 		code = "ERROR"
 	}
-	if !c.log.Enabled(ctx, level) {
+	if !c.core.Log.Enabled(ctx, level) {
 		return
 	}
 	attrs := []slog.Attr{
@@ -50,13 +52,13 @@ func (c *Client) logCall(ctx context.Context, cl *call, err error, d time.Durati
 	if te != nil {
 		attrs = append(attrs, slog.String("error", te.Err.Error()))
 	}
-	c.log.LogAttrs(ctx, level, "wallet call", attrs...)
+	c.core.Log.LogAttrs(ctx, level, "wallet call", attrs...)
 }
 
 // logAttempt writes a debug line for an attempt that will be retried.
 func (c *Client) logAttempt(cl *call) {
 	ctx := context.Background()
-	if !c.log.Enabled(ctx, levelDebug) {
+	if !c.core.Log.Enabled(ctx, levelDebug) {
 		return
 	}
 	attrs := []slog.Attr{
@@ -71,23 +73,15 @@ func (c *Client) logAttempt(cl *call) {
 	case cl.err != nil:
 		attrs = append(attrs, slog.Int("http_status", cl.status), slog.String("error", cl.err.Error()))
 	}
-	c.log.LogAttrs(ctx, levelDebug, "wallet attempt failed, retrying", attrs...)
+	c.core.Log.LogAttrs(ctx, levelDebug, "wallet attempt failed, retrying", attrs...)
 }
 
 func errAttr(err error) slog.Attr { return slog.String("error", err.Error()) }
 
-func attrKeys(keys []BankKey) slog.Attr {
+func attrKeys(keys []core.BankKey) slog.Attr {
 	ids := make([]string, len(keys))
 	for i, k := range keys {
 		ids[i] = k.ID
 	}
 	return slog.Any("key_ids", ids)
-}
-
-func notifyAttrs(n *Notification, err error) []slog.Attr {
-	attrs := []slog.Attr{slog.String("notify_id", n.NotifyID), slog.String("notify_type", string(n.Type))}
-	if err != nil {
-		attrs = append(attrs, errAttr(err))
-	}
-	return attrs
 }

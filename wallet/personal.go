@@ -11,9 +11,34 @@ import (
 	"github.com/xinyun-open/ewallet-go/sign"
 )
 
-// Personal data travels in these types. Each prints itself masked with fmt
-// (every verb) and slog, so logging a request is safe; only the JSON encoder
-// that builds the encrypted biz_content sees the clear value.
+// Personal data travels in these types: IDNumber, CardNumber, Mobile, Name,
+// Secret and FaceImage. The rule for them:
+//
+//   - fmt (every verb) and slog print them masked, so logging a request,
+//     or an error that quotes one, is safe;
+//   - encoding/json refuses to write a non-empty one (ErrPersonalData),
+//     loudly, instead of writing it in clear (a log line or a cache entry
+//     nobody meant) or masked (data that silently vanishes from what the
+//     merchant stored). Where you mean to store one, convert it:
+//     string(v.Token), string(req.IDNumber);
+//   - encoding/json reads them from a plain JSON string, so a merchant's
+//     handler can decode its own front end's JSON into a request;
+//   - only the SDK's wire encoder, whose output is encrypted at once,
+//     writes them in clear.
+//
+// EncryptedPIN is a ciphertext, not personal data in clear: it prints as
+// ****** but survives encoding/json ({"key_id":…,"ciphertext":…}).
+
+// ErrPersonalData is wrapped by the error of json.Marshal for a value that
+// holds personal data in clear (see IDNumber).
+var ErrPersonalData = errors.New("wallet: personal data is not written by encoding/json; convert it explicitly where you mean to store it")
+
+func refuseJSON(typ string, empty bool) ([]byte, error) {
+	if empty {
+		return []byte(`""`), nil
+	}
+	return nil, fmt.Errorf("%w (a wallet.%s)", ErrPersonalData, typ)
+}
 
 // IDNumber is a PRC resident identity number. Printed: 110***********4514.
 type IDNumber string
@@ -36,10 +61,9 @@ func (v IDNumber) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
 // LogValue makes slog print the masked form.
 func (v IDNumber) LogValue() slog.Value { return slog.StringValue(v.String()) }
 
-// MarshalJSON writes the masked form: json.Marshal of a request, or slog's
-// JSON handler, never shows the number. The wire encoder (MarshalWire)
-// writes it in clear, inside the encrypted body only.
-func (v IDNumber) MarshalJSON() ([]byte, error) { return json.Marshal(v.String()) }
+// MarshalJSON refuses a non-empty number (ErrPersonalData): see the rule
+// above the type.
+func (v IDNumber) MarshalJSON() ([]byte, error) { return refuseJSON("IDNumber", v == "") }
 
 // String is the masked form: 4 first and 4 last digits.
 func (v CardNumber) String() string { return mask.Card(string(v)) }
@@ -50,8 +74,8 @@ func (v CardNumber) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
 // LogValue makes slog print the masked form.
 func (v CardNumber) LogValue() slog.Value { return slog.StringValue(v.String()) }
 
-// MarshalJSON writes the masked form; see IDNumber.MarshalJSON.
-func (v CardNumber) MarshalJSON() ([]byte, error) { return json.Marshal(v.String()) }
+// MarshalJSON refuses a non-empty number (ErrPersonalData).
+func (v CardNumber) MarshalJSON() ([]byte, error) { return refuseJSON("CardNumber", v == "") }
 
 // String is the masked form: 3 first and 4 last digits.
 func (v Mobile) String() string { return mask.Mobile(string(v)) }
@@ -62,8 +86,8 @@ func (v Mobile) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
 // LogValue makes slog print the masked form.
 func (v Mobile) LogValue() slog.Value { return slog.StringValue(v.String()) }
 
-// MarshalJSON writes the masked form; see IDNumber.MarshalJSON.
-func (v Mobile) MarshalJSON() ([]byte, error) { return json.Marshal(v.String()) }
+// MarshalJSON refuses a non-empty number (ErrPersonalData).
+func (v Mobile) MarshalJSON() ([]byte, error) { return refuseJSON("Mobile", v == "") }
 
 // String is the masked form: the last character only.
 func (v Name) String() string { return mask.Name(string(v)) }
@@ -74,53 +98,8 @@ func (v Name) Format(f fmt.State, _ rune) { fmt.Fprint(f, v.String()) }
 // LogValue makes slog print the masked form.
 func (v Name) LogValue() slog.Value { return slog.StringValue(v.String()) }
 
-// MarshalJSON writes the masked form; see IDNumber.MarshalJSON.
-func (v Name) MarshalJSON() ([]byte, error) { return json.Marshal(v.String()) }
-
-// EncryptedPIN is a six-digit PIN encrypted to one bank key (PROTOCOL.md
-// section 5). Get one from Client.EncryptPIN, or build one from a ciphertext
-// the merchant's app made with the bank key it was given. The request that
-// carries it is encrypted to the same key. It prints as ******.
-type EncryptedPIN struct {
-	KeyID      string // the bank key id the PIN is encrypted to
-	Ciphertext string // base64 SM2 C1C3C2 of the six ASCII digits
-}
-
-// String hides the ciphertext: it is of no use to a reader of logs.
-func (p EncryptedPIN) String() string {
-	if p.Ciphertext == "" {
-		return ""
-	}
-	return "******(" + p.KeyID + ")"
-}
-
-// Format prints String for every verb.
-func (p EncryptedPIN) Format(f fmt.State, _ rune) { fmt.Fprint(f, p.String()) }
-
-// LogValue makes slog print String.
-func (p EncryptedPIN) LogValue() slog.Value { return slog.StringValue(p.String()) }
-
-// MarshalJSON writes the masked form; the wire encoder (MarshalWire)
-// writes the ciphertext, the form the protocol carries.
-func (p EncryptedPIN) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
-
-// IsZero reports whether no PIN was given.
-func (p EncryptedPIN) IsZero() bool { return p.Ciphertext == "" }
-
-// EncryptPIN encrypts a six-digit PIN the user typed, at once, to the bank
-// key this client encrypts requests to. Keep the clear PIN no longer than
-// this call. It fails with a FieldError for anything but six ASCII digits.
-func (c *Client) EncryptPIN(pin string) (EncryptedPIN, error) {
-	id, key, err := c.keys.encryptKey(c.pinnedKeyID, c.now())
-	if err != nil {
-		return EncryptedPIN{}, err
-	}
-	ct, err := sign.EncryptPIN(key, pin)
-	if err != nil {
-		return EncryptedPIN{}, &FieldError{Field: "password", Reason: "must be six digits"}
-	}
-	return EncryptedPIN{KeyID: id, Ciphertext: ct}, nil
-}
+// MarshalJSON refuses a non-empty name (ErrPersonalData).
+func (v Name) MarshalJSON() ([]byte, error) { return refuseJSON("Name", v == "") }
 
 // Secret is a short-lived credential the bank issued or sent to the user
 // (an SMS code, a verify token). Printed: ******.
@@ -140,8 +119,9 @@ func (s Secret) Format(f fmt.State, _ rune) { fmt.Fprint(f, s.String()) }
 // LogValue makes slog print the masked form.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// MarshalJSON writes the masked form; see IDNumber.MarshalJSON.
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+// MarshalJSON refuses a non-empty secret (ErrPersonalData): keep a verify
+// token between two steps as string(v.Token), in a store you trust.
+func (s Secret) MarshalJSON() ([]byte, error) { return refuseJSON("Secret", s == "") }
 
 // FaceImage is a JPEG or PNG photo of the user's face (at most 1 MiB), for
 // the bank's face check. It travels as base64 inside the encrypted body and
@@ -157,15 +137,49 @@ func (img FaceImage) Format(f fmt.State, _ rune) { fmt.Fprint(f, img.String()) }
 // LogValue makes slog print String.
 func (img FaceImage) LogValue() slog.Value { return slog.StringValue(img.String()) }
 
-// MarshalJSON writes String, not the photo; the wire encoder (MarshalWire)
-// writes its base64.
-func (img FaceImage) MarshalJSON() ([]byte, error) { return json.Marshal(img.String()) }
+// MarshalJSON refuses a non-empty image (ErrPersonalData).
+func (img FaceImage) MarshalJSON() ([]byte, error) { return refuseJSON("FaceImage", len(img) == 0) }
 
-// Masked renders a request for logs: every personal field prints masked,
-// because each masks itself. Request types of the SDK use it as their
-// LogValue, so that slog's JSON handler, which would otherwise marshal the
-// clear wire form, prints the masked one too.
-func Masked(v any) slog.Value { return slog.StringValue(fmt.Sprintf("%+v", v)) }
+// EncryptedPIN is a six-digit PIN encrypted to one bank key
+// (docs/protocol.md, section 5). In production the user's device makes it
+// with the key Client.PINKey describes, so that the merchant's servers never
+// see the digits; Client.EncryptPIN makes one on the server for tests and
+// tools. The request that carries it is encrypted to the same key. It
+// prints as ******.
+type EncryptedPIN struct {
+	KeyID      string `json:"key_id"`     // the bank key id the PIN is encrypted to
+	Ciphertext string `json:"ciphertext"` // base64 SM2 C1C3C2 of the six ASCII digits
+}
+
+// String hides the ciphertext: it is of no use to a reader of logs.
+func (p EncryptedPIN) String() string {
+	if p.Ciphertext == "" {
+		return ""
+	}
+	return "******(" + p.KeyID + ")"
+}
+
+// Format prints String for every verb.
+func (p EncryptedPIN) Format(f fmt.State, _ rune) { fmt.Fprint(f, p.String()) }
+
+// LogValue makes slog print String.
+func (p EncryptedPIN) LogValue() slog.Value { return slog.StringValue(p.String()) }
+
+// UnmarshalJSON reads the form MarshalJSON writes ({"key_id", "ciphertext"})
+// and the wire form, a bare ciphertext string (whose key id travels in the
+// envelope's encrypt_key_id, and is left empty here).
+func (p *EncryptedPIN) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*p = EncryptedPIN{Ciphertext: s}
+		return nil
+	}
+	type plain EncryptedPIN
+	return json.Unmarshal(b, (*plain)(p))
+}
+
+// IsZero reports whether no PIN was given.
+func (p EncryptedPIN) IsZero() bool { return p.Ciphertext == "" }
 
 // Check reports whether p cannot be a PIN ciphertext: no key id, not
 // base64, or not the length of an SM2 C1C3C2 ciphertext of six digits. It
@@ -173,7 +187,7 @@ func Masked(v any) slog.Value { return slog.StringValue(fmt.Sprintf("%+v", v)) }
 // reason alone, for a FieldError.
 func (p EncryptedPIN) Check() error {
 	if p.Ciphertext == "" {
-		return errors.New("is required (Client.EncryptPIN makes one)")
+		return errors.New("is required (the user's device encrypts it with the key of Client.PINKey)")
 	}
 	if p.KeyID == "" {
 		return errors.New("has no bank key id")
@@ -187,3 +201,23 @@ func (p EncryptedPIN) Check() error {
 
 // pinCiphertextLen is C1 (65) + C3 (32) + six digits.
 const pinCiphertextLen = 65 + 32 + 6
+
+// EncryptPIN encrypts a six-digit PIN, at once, to the bank key the client
+// encrypts requests to. It is for tests, tools and the sandbox: in
+// production the PIN is encrypted on the user's device (Client.PINKey says
+// with which key) so that it never passes through the merchant's servers in
+// clear. It fails with a FieldError for anything but six ASCII digits.
+func (c *Client) EncryptPIN(pin string) (EncryptedPIN, error) {
+	if c == nil || c.core == nil {
+		return EncryptedPIN{}, errNoClient
+	}
+	k, err := c.core.EncryptKey()
+	if err != nil {
+		return EncryptedPIN{}, fmt.Errorf("wallet: %w", err)
+	}
+	ct, err := sign.EncryptPIN(k.Key, pin)
+	if err != nil {
+		return EncryptedPIN{}, &FieldError{Field: "password", Reason: "must be six digits"}
+	}
+	return EncryptedPIN{KeyID: k.ID, Ciphertext: ct}, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/xinyun-open/ewallet-go/internal/mask"
 	"github.com/xinyun-open/ewallet-go/internal/rules"
 )
 
@@ -29,21 +30,21 @@ func (r QueryRequest) Validate() error {
 }
 
 // LogValue makes slog print the masked form, whatever the handler.
-func (r QueryRequest) LogValue() slog.Value { return Masked(r) }
+func (r QueryRequest) LogValue() slog.Value { return mask.Value(r) }
 
 // Query looks up a person's wallet: whether an account is open in this
 // channel and, if so, its number, status, balance and bound card.
 //
 // API: POST /api/v1/wallet/query (encrypted). Read-only, so an error for
-// which OutcomeUnknown(err) is true can simply be retried.
+// which IsOutcomeUnknown(err) is true can simply be retried.
 // Errors: a *FieldError for bad input; ErrParamInvalid and the gateway codes.
-func (c *Client) Query(ctx context.Context, req QueryRequest) (*Wallet, error) {
+func (c *Client) Query(ctx context.Context, req QueryRequest) (*QueryResponse, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	var w Wallet
-	if err := c.Do(ctx, pathQuery, req, &w); err != nil {
+	var r QueryResponse
+	if err := c.Do(ctx, pathQuery, req, &r); err != nil {
 		return nil, err
 	}
-	return &w, nil
+	return &r, nil
 }

@@ -7,6 +7,12 @@ import (
 	"github.com/xinyun-open/ewallet-go/internal/wire"
 )
 
+// The answers of the bank below encode to JSON in the protocol's own form
+// (snake_case fields, times as yyyy-MM-dd HH:mm:ss in UTC+8, money in fen)
+// and decode from it: json.Marshal then json.Unmarshal gives the value back
+// (times to the second, in UTC+8), so a merchant can store them, and a test
+// double can answer with them.
+
 // AccountStatus is the state of a Class II e-account.
 type AccountStatus string
 
@@ -23,8 +29,9 @@ type BoundCard struct {
 	CardNoMasked string `json:"card_no_masked"`
 }
 
-// Limits is the turnover of an account against the limits of PROTOCOL.md
-// section 8, in fen, for the current day and year (UTC+8).
+// Limits is the turnover of an account against the limits of
+// docs/protocol.md, section 8, in fen, for the current day and year
+// (UTC+8).
 type Limits struct {
 	DailyInUsed   int64 `json:"daily_in_used"`
 	DailyOutUsed  int64 `json:"daily_out_used"`
@@ -50,16 +57,6 @@ type Account struct {
 	Limits           *Limits       `json:"limits,omitempty"` // account/query only
 }
 
-// UnmarshalJSON reads the protocol's time format into OpenedAt and ClosedAt.
-func (a *Account) UnmarshalJSON(b []byte) error {
-	v := a.wire()
-	if err := json.Unmarshal(b, v); err != nil {
-		return err
-	}
-	a.fromWire(v)
-	return nil
-}
-
 // accountJSON is Account as the wire has it: the same fields, with the
 // times in the protocol's format.
 type accountJSON struct {
@@ -70,20 +67,47 @@ type accountJSON struct {
 
 type accountPlain Account // Account's fields without its methods
 
-func (a *Account) wire() *accountJSON { return &accountJSON{accountPlain: (*accountPlain)(a)} }
+func (a *Account) wire() *accountJSON {
+	return &accountJSON{accountPlain: (*accountPlain)(a), OpenedAt: wire.Time{Time: a.OpenedAt}, ClosedAt: wire.Time{Time: a.ClosedAt}}
+}
 
 func (a *Account) fromWire(v *accountJSON) { a.OpenedAt, a.ClosedAt = v.OpenedAt.Time, v.ClosedAt.Time }
 
-// Wallet is the answer of wallet/query (我的钱包): whether the person has an
-// open account in this merchant's channel, and if so, the account.
-type Wallet struct {
+// MarshalJSON writes the protocol's form.
+func (a Account) MarshalJSON() ([]byte, error) { return json.Marshal(a.wire()) }
+
+// UnmarshalJSON reads the protocol's form.
+func (a *Account) UnmarshalJSON(b []byte) error {
+	v := a.wire()
+	if err := json.Unmarshal(b, v); err != nil {
+		return err
+	}
+	a.fromWire(v)
+	return nil
+}
+
+// QueryResponse is the answer of wallet/query (我的钱包): whether the person
+// has an open account in this merchant's channel, and if so, the account.
+type QueryResponse struct {
 	Opened  bool
 	Account *Account // nil when !Opened
 }
 
+// MarshalJSON writes the flat wallet/query object: "opened" and, when
+// opened, the account's fields beside it.
+func (r QueryResponse) MarshalJSON() ([]byte, error) {
+	if !r.Opened || r.Account == nil {
+		return []byte(`{"opened":false}`), nil
+	}
+	return json.Marshal(struct {
+		*accountJSON
+		Opened bool `json:"opened"`
+	}{accountJSON: r.Account.wire(), Opened: true})
+}
+
 // UnmarshalJSON reads the flat wallet/query object in one pass: the
 // account's fields and "opened" side by side.
-func (w *Wallet) UnmarshalJSON(b []byte) error {
+func (r *QueryResponse) UnmarshalJSON(b []byte) error {
 	var a Account
 	v := struct {
 		*accountJSON
@@ -93,9 +117,9 @@ func (w *Wallet) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	a.fromWire(v.accountJSON)
-	w.Opened, w.Account = v.Opened, nil
+	r.Opened, r.Account = v.Opened, nil
 	if v.Opened {
-		w.Account = &a
+		r.Account = &a
 	}
 	return nil
 }
@@ -116,7 +140,7 @@ type OrderStatus string
 
 // Order states. The sandbox completes every call at once, so its orders are
 // SUCCESS; a real bank may answer PROCESSING and finish later (learn the end
-// from the notification or payment.Query).
+// from the notification or payment.Service.Query).
 const (
 	StatusProcessing OrderStatus = "PROCESSING"
 	StatusSuccess    OrderStatus = "SUCCESS"
@@ -140,14 +164,22 @@ type Order struct {
 	FinishedAt     time.Time   `json:"-"` // zero while PROCESSING
 }
 
-// UnmarshalJSON reads the protocol's time format into the time fields.
+type orderPlain Order
+
+type orderJSON struct {
+	*orderPlain
+	CreatedAt  wire.Time `json:"created_at"`
+	FinishedAt wire.Time `json:"finished_at"`
+}
+
+// MarshalJSON writes the protocol's form.
+func (o Order) MarshalJSON() ([]byte, error) {
+	return json.Marshal(orderJSON{orderPlain: (*orderPlain)(&o), CreatedAt: wire.Time{Time: o.CreatedAt}, FinishedAt: wire.Time{Time: o.FinishedAt}})
+}
+
+// UnmarshalJSON reads the protocol's form.
 func (o *Order) UnmarshalJSON(b []byte) error {
-	type plain Order
-	v := struct {
-		*plain
-		CreatedAt  wire.Time `json:"created_at"`
-		FinishedAt wire.Time `json:"finished_at"`
-	}{plain: (*plain)(o)}
+	v := orderJSON{orderPlain: (*orderPlain)(o)}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
@@ -165,13 +197,21 @@ type Refund struct {
 	RefundedAt  time.Time   `json:"-"`
 }
 
-// UnmarshalJSON reads the protocol's time format into RefundedAt.
+type refundPlain Refund
+
+type refundJSON struct {
+	*refundPlain
+	RefundedAt wire.Time `json:"refunded_at"`
+}
+
+// MarshalJSON writes the protocol's form.
+func (r Refund) MarshalJSON() ([]byte, error) {
+	return json.Marshal(refundJSON{refundPlain: (*refundPlain)(&r), RefundedAt: wire.Time{Time: r.RefundedAt}})
+}
+
+// UnmarshalJSON reads the protocol's form.
 func (r *Refund) UnmarshalJSON(b []byte) error {
-	type plain Refund
-	v := struct {
-		*plain
-		RefundedAt wire.Time `json:"refunded_at"`
-	}{plain: (*plain)(r)}
+	v := refundJSON{refundPlain: (*refundPlain)(r)}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}

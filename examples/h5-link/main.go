@@ -50,14 +50,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}{
 		// The open page is for users without an account; its prefill is
 		// encrypted into the link's data field.
-		{"开户 open", h5.Open{Common: common, Name: p.Name, IDNumber: p.IDNumber, Mobile: p.Mobile, CardNo: p.CardNo}},
-		{"我的钱包 wallet", h5.Wallet{Common: common, AccountNo: a.AccountNo}},
-		{"充值 recharge", h5.Recharge{Common: common, AccountNo: a.AccountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: 100_00}},
-		{"提现 withdraw", h5.Withdraw{Common: common, AccountNo: a.AccountNo, OutTradeNo: payment.NewOutTradeNo()}},
-		{"支付 pay", h5.Pay{Common: common, AccountNo: a.AccountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: 9_90, Subject: "会员月卡"}},
-		{"换卡 card", h5.Card{Common: common, AccountNo: a.AccountNo}},
-		{"交易密码重置 password", h5.Password{Common: common, AccountNo: a.AccountNo}},
-		{"销户 close", h5.Close{Common: common, AccountNo: a.AccountNo}},
+		{"开户 open", h5.OpenPage{Common: common, Name: p.Name, IDNumber: p.IDNumber, Mobile: p.Mobile, CardNo: p.CardNo}},
+		{"我的钱包 wallet", h5.WalletPage{Common: common, AccountNo: a.AccountNo}},
+		{"充值 recharge", h5.RechargePage{Common: common, AccountNo: a.AccountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: 100_00}},
+		{"提现 withdraw", h5.WithdrawPage{Common: common, AccountNo: a.AccountNo, OutTradeNo: payment.NewOutTradeNo()}},
+		{"支付 pay", h5.PayPage{Common: common, AccountNo: a.AccountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: 9_90, Subject: "会员月卡"}},
+		{"换卡 card", h5.CardPage{Common: common, AccountNo: a.AccountNo}},
+		{"交易密码重置 password", h5.PasswordPage{Common: common, AccountNo: a.AccountNo}},
+		{"销户 close", h5.ClosePage{Common: common, AccountNo: a.AccountNo}},
 	}
 	var walletLink string
 	for _, pg := range pages {
@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	// Bad input is refused before anything is signed.
-	_, err = b.URL(h5.Wallet{Common: h5.Common{UserID: p.UserID, ReturnURL: "http://merchant.example/back"}, AccountNo: a.AccountNo})
+	_, err = b.URL(h5.WalletPage{Common: h5.Common{UserID: p.UserID, ReturnURL: "http://merchant.example/back"}, AccountNo: a.AccountNo})
 	fmt.Fprintf(out, "a plain-http return_url: %v\n", err)
 
 	// What the merchant's return handler does with the bank's redirect.

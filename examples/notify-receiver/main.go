@@ -35,7 +35,7 @@ func main() { connect.Main("notify-receiver", run) }
 
 // orders is the merchant's order book, updated by notifications. A real one
 // is a database table, and the de-duplication a unique key on notify_id
-// (see wallet.Deduper).
+// (see notify.Deduper).
 type orders struct {
 	mu       sync.Mutex
 	out      io.Writer
@@ -45,7 +45,7 @@ type orders struct {
 }
 
 // handle is the merchant's business logic for one verified notification.
-func (o *orders) handle(_ context.Context, n *wallet.Notification) error {
+func (o *orders) handle(_ context.Context, n *notify.Event) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.failOnce {

@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("one account per person per merchant: query it instead")
 	case errors.Is(err, wallet.ErrFaceMismatch):
 		return errors.New("the face check failed: ask for a clearer photo")
-	case wallet.OutcomeUnknown(err):
+	case wallet.IsOutcomeUnknown(err):
 		return fmt.Errorf("no trustworthy answer; wallet/query tells whether the account exists: %w", err)
 	case err != nil:
 		return err

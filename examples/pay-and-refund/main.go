@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	req = payment.PayRequest{AccountNo: acct, OutTradeNo: payment.NewOutTradeNo(), Amount: 66_00, Subject: "加购", Password: pin}
 	_, err = pay.Pay(ctx, req)
-	if !wallet.OutcomeUnknown(err) {
+	if !wallet.IsOutcomeUnknown(err) {
 		return fmt.Errorf("expected an unknown outcome, got %v", err)
 	}
 	fmt.Fprintf(out, "pay %s: %v\n", req.OutTradeNo, err)
@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "resolved by query: order %s %s, ¥%s taken once\n", found.OutTradeNo, found.Status, yuan(found.Amount))
 
-	a, err := account.New(c).Get(ctx, acct)
+	a, err := account.New(c).Query(ctx, acct)
 	if err != nil {
 		return err
 	}

@@ -32,10 +32,10 @@ import (
 func main() { connect.Main("quickstart", run) }
 
 // The notifications the journey causes.
-var expected = []wallet.NotifyType{
-	wallet.NotifyAccountOpened, wallet.NotifyAccountOpened, wallet.NotifyRechargeSucceeded,
-	wallet.NotifyPaymentSucceeded, wallet.NotifyRefundSucceeded, wallet.NotifyTransferSucceeded,
-	wallet.NotifyWithdrawSucceeded,
+var expected = []notify.Type{
+	notify.AccountOpened, notify.AccountOpened, notify.RechargeSucceeded,
+	notify.PaymentSucceeded, notify.RefundSucceeded, notify.TransferSucceeded,
+	notify.WithdrawSucceeded,
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -137,7 +137,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	_, err = pay.Query(ctx, payment.NewOutTradeNo())
 	s.say("payment/query", "an order the bank never saw: %v (so the same request may be sent again)", errors.Is(err, wallet.ErrOrderNotFound))
 
-	link, err := h5.New(c).URL(h5.Wallet{Common: h5.Common{UserID: alice.UserID, ReturnURL: merchantURL + "/return"}, AccountNo: acct})
+	link, err := h5.New(c).URL(h5.WalletPage{Common: h5.Common{UserID: alice.UserID, ReturnURL: merchantURL + "/return"}, AccountNo: acct})
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ type inbox struct {
 	types []string
 }
 
-func (b *inbox) add(_ context.Context, n *wallet.Notification) error {
+func (b *inbox) add(_ context.Context, n *notify.Event) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.types = append(b.types, string(n.Type))
@@ -216,7 +216,7 @@ func (b *inbox) wait(n int, d time.Duration) []string {
 	}
 }
 
-func missing(want []wallet.NotifyType, got []string) []string {
+func missing(want []notify.Type, got []string) []string {
 	count := map[string]int{}
 	for _, g := range got {
 		count[g]++

@@ -20,7 +20,7 @@ type Field struct {
 func First(fields ...Field) error {
 	for _, f := range fields {
 		if f.Err != nil {
-			return wallet.NewFieldError(f.Name, f.Err.Error())
+			return &wallet.FieldError{Field: f.Name, Reason: f.Err.Error()}
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xinyun-open/ewallet-go/account"
+	"github.com/xinyun-open/ewallet-go/internal/core"
 	"github.com/xinyun-open/ewallet-go/internal/rules"
 	"github.com/xinyun-open/ewallet-go/payment"
 	"github.com/xinyun-open/ewallet-go/wallet"
@@ -70,7 +71,7 @@ func cases[R any](t *testing.T, path string, good R, call func(context.Context, 
 	for _, fc := range table {
 		r := good
 		fc.edit(&r)
-		raw, err := wallet.MarshalWire(r) // the wire form: personal data in clear
+		raw, err := core.Bridge.MarshalWire(r) // the wire form: personal data in clear
 		require.NoError(t, err)
 		out = append(out, badCase{path: path, field: fc.field, value: fc.value, raw: raw,
 			typed: func(ctx context.Context, c *wallet.Client) error { return call(ctx, c, r) }})
@@ -143,7 +144,7 @@ func badInputTable(t *testing.T, pin wallet.EncryptedPIN) []badCase {
 	))
 
 	open := func(ctx context.Context, c *wallet.Client, r account.OpenRequest) error {
-		_, err := account.New(c).Open(ctx, r)
+		_, err := account.New(c).OpenAccount(ctx, r)
 		return err
 	}
 	add(cases(t, "account/open", account.OpenRequest{UserID: p.UserID, VerifyToken: goodToken, Name: p.Name, IDNumber: p.IDNumber,
@@ -168,7 +169,7 @@ func badInputTable(t *testing.T, pin wallet.EncryptedPIN) []badCase {
 	))
 
 	add(one("account/query", "account_no", func(ctx context.Context, c *wallet.Client, v string) error {
-		_, err := account.New(c).Get(ctx, v)
+		_, err := account.New(c).Query(ctx, v)
 		return err
 	}, badAcct, "623688000000000000001", "62368800000000O1", ""))
 
@@ -201,7 +202,7 @@ func badInputTable(t *testing.T, pin wallet.EncryptedPIN) []badCase {
 	))
 
 	closeAcct := func(ctx context.Context, c *wallet.Client, r account.CloseRequest) error {
-		_, err := account.New(c).Close(ctx, r)
+		_, err := account.New(c).CloseAccount(ctx, r)
 		return err
 	}
 	add(cases(t, "account/close", account.CloseRequest{AccountNo: goodAccount, SMSSerial: goodSerial, SMSCode: goodCode, Password: pin}, closeAcct,
@@ -365,7 +366,7 @@ func TestBadInputIsRefusedOnBothSides(t *testing.T) {
 			t.Run(path, func(t *testing.T) {
 				t.Parallel()
 				sent := &countingTransport{}
-				c := sb.Client(wallet.WithTransport(sent))
+				c := sb.Client(wallet.WithHTTPClient(&http.Client{Transport: sent}))
 				for _, bc := range list {
 					err := bc.typed(t.Context(), c)
 					var fe *wallet.FieldError
@@ -386,10 +387,10 @@ func TestBadInputIsRefusedOnBothSides(t *testing.T) {
 			t.Run(path, func(t *testing.T) {
 				t.Parallel()
 				sent := &countingTransport{}
-				c := sb.Client(wallet.WithTransport(sent), wallet.WithRetry(0))
+				c := sb.Client(wallet.WithHTTPClient(&http.Client{Transport: sent}), wallet.WithRetry(0))
 				for _, bc := range list {
 					before := sent.n.Load()
-					err := c.Do(t.Context(), path, bc.raw, nil, wallet.UseBankKey(pin.KeyID))
+					err := c.Do(t.Context(), path, bc.raw, nil)
 					requireParamInvalid(t, err, bc.field, bc.value)
 					require.Equal(t, before+1, sent.n.Load(), "sent, answered, not retried")
 					rawTried.Add(1)
@@ -405,7 +406,7 @@ func TestBadInputIsRefusedOnBothSides(t *testing.T) {
 				c := sb.Client(wallet.WithRetry(0))
 				try := func(body []byte, field string) {
 					t.Helper()
-					err := c.Do(t.Context(), path, json.RawMessage(body), nil, wallet.UseBankKey(pin.KeyID))
+					err := c.Do(t.Context(), path, json.RawMessage(body), nil)
 					requireParamInvalid(t, err, field, "")
 					rawTried.Add(1)
 				}
@@ -455,7 +456,7 @@ func goodBody(t *testing.T, bad json.RawMessage, field string, pin wallet.Encryp
 	}
 	v, ok := good[field]
 	require.True(t, ok, field)
-	raw, err := wallet.MarshalWire(v)
+	raw, err := core.Bridge.MarshalWire(v)
 	require.NoError(t, err)
 	return withMember(t, bad, field, string(raw))
 }

@@ -259,7 +259,7 @@ func TestConcurrentMoneyKeepsTheBooks(t *testing.T) {
 			}
 		}
 
-		a, err := books.Get(t.Context(), acct)
+		a, err := books.Query(t.Context(), acct)
 		require.NoError(t, err)
 		require.Equal(t, want, a.Balance, "%s: the balance is the sum of its successful orders", acct)
 		require.GreaterOrEqual(t, a.Balance, int64(0))

@@ -12,7 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/notify"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -86,8 +88,13 @@ func postAPI(t *testing.T, c *wallet.Client, path string, body []byte) envelope 
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
 	ans := parseEnvelope(t, raw)
-	key, ok := c.BankKey(ans["sign_key_id"])
-	require.True(t, ok, "signed by a trusted bank key")
+	var key *sign.PublicKey
+	for _, k := range c.BankKeys() {
+		if k.ID == ans["sign_key_id"] {
+			key = k.Key
+		}
+	}
+	require.NotNil(t, key, "signed by a trusted bank key")
 	require.NoError(t, key.VerifyCanonical("/api/v1/"+path, ans, ans["sign"]), "every answer is signed, errors included")
 	return ans
 }
@@ -184,3 +191,11 @@ func notificationRequest(body []byte) *http.Request {
 
 // shifted is a clock d away from the real one.
 func shifted(d time.Duration) func() time.Time { return func() time.Time { return time.Now().Add(d) } }
+
+// mustHandler is notify.NewHandler for a test.
+func mustHandler(t *testing.T, c *wallet.Client, fn notify.Func) *notify.Handler {
+	t.Helper()
+	h, err := notify.NewHandler(c, fn)
+	require.NoError(t, err)
+	return h
+}

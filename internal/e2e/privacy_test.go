@@ -24,8 +24,12 @@ import (
 
 	"github.com/xinyun-open/ewallet-go/account"
 	"github.com/xinyun-open/ewallet-go/h5"
+	"github.com/xinyun-open/ewallet-go/internal/core"
+	"github.com/xinyun-open/ewallet-go/internal/sandbox"
 	"github.com/xinyun-open/ewallet-go/payment"
+	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/notify"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -127,13 +131,13 @@ type journey struct {
 	smsCode           string
 	values            []any    // every request and answer of the journey
 	links             []string // H5 links built
-	notes             []*wallet.Notification
+	notes             []*notify.Event
 	errs              []error
 }
 
 func (j *journey) keep(vs ...any) { j.values = append(j.values, vs...) }
 
-func runJourney(t *testing.T, sb *wallettest.Server, c *wallet.Client, notes func() []*wallet.Notification) *journey {
+func runJourney(t *testing.T, sb *wallettest.Server, c *wallet.Client, notes func() []*notify.Event) *journey {
 	ctx := t.Context()
 	j := &journey{p: wallettest.Person(), newCard: wallettest.Person(), payee: wallettest.Person(), smsCode: "123456"}
 	j.pins = []string{wallettest.TestPIN, "246801", "975318"}
@@ -155,7 +159,7 @@ func runJourney(t *testing.T, sb *wallettest.Server, c *wallet.Client, notes fun
 
 	qreq := wallet.QueryRequest{IDNumber: p.IDNumber, Mobile: p.Mobile, UserID: p.UserID}
 	j.keep(qreq)
-	w := must(c.Query(ctx, qreq)).(*wallet.Wallet)
+	w := must(c.Query(ctx, qreq)).(*wallet.QueryResponse)
 	require.False(t, w.Opened)
 
 	wrongCheck := map[bool]wallet.IDNumber{true: "1", false: "0"}[p.IDNumber[17] == '0'] // any other check character is wrong
@@ -172,11 +176,11 @@ func runJourney(t *testing.T, sb *wallettest.Server, c *wallet.Client, notes fun
 	openReq := account.OpenRequest{UserID: p.UserID, VerifyToken: v.Token, Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo,
 		Mobile: p.Mobile, SMSSerial: sms.Serial, SMSCode: wallet.Secret(j.smsCode), FaceImage: wallettest.Face(), Password: pinOf(j.pins[0]),
 		Occupation: "工程师", Address: "北京市东城区"}
-	opened := must(acct.Open(ctx, openReq)).(*wallet.Account)
+	opened := must(acct.OpenAccount(ctx, openReq)).(*wallet.Account)
 	no := opened.AccountNo
 	j.keep(vreq, smsReq, openReq)
 	must(c.Query(ctx, qreq))
-	must(acct.Get(ctx, no))
+	must(acct.Query(ctx, no))
 
 	// A retried call: the bank answers 503 once.
 	sb.InjectFault(wallettest.Fault{Kind: wallettest.FaultHTTP503, Path: "payment/recharge"})
@@ -201,7 +205,7 @@ func runJourney(t *testing.T, sb *wallettest.Server, c *wallet.Client, notes fun
 	sb.InjectFault(wallettest.Fault{Kind: wallettest.FaultBadSignature, Path: "payment/withdraw"})
 	withdraw := payment.WithdrawRequest{AccountNo: no, OutTradeNo: letters(), Amount: 30_000, Password: pinOf(j.pins[0])}
 	_, err = pay.Withdraw(ctx, withdraw)
-	require.True(t, wallet.OutcomeUnknown(err))
+	require.True(t, wallet.IsOutcomeUnknown(err))
 	j.errs = append(j.errs, err)
 	must(pay.Query(ctx, withdraw.OutTradeNo))
 	j.keep(recharge, payReq, refund, transfer, withdraw)
@@ -215,39 +219,39 @@ func runJourney(t *testing.T, sb *wallettest.Server, c *wallet.Client, notes fun
 	reset := account.ResetPasswordRequest{AccountNo: no, IDNumber: p.IDNumber, SMSSerial: sms.Serial, SMSCode: wallet.Secret(j.smsCode),
 		FaceImage: wallettest.Face(), NewPassword: pinOf(j.pins[1])}
 	must(acct.ResetPassword(ctx, reset))
-	rest := must(acct.Get(ctx, no)).(*wallet.Account).Balance
+	rest := must(acct.Query(ctx, no)).(*wallet.Account).Balance
 	must(pay.Withdraw(ctx, payment.WithdrawRequest{AccountNo: no, OutTradeNo: letters(), Amount: rest, Password: pinOf(j.pins[1])}))
 	sms = must(acct.SendSMS(ctx, account.SendSMSRequest{Mobile: nc.Mobile, Scene: account.SceneClose})).(*account.SMS)
 	closeReq := account.CloseRequest{AccountNo: no, SMSSerial: sms.Serial, SMSCode: wallet.Secret(j.smsCode), Password: pinOf(j.pins[1])}
-	must(acct.Close(ctx, closeReq))
+	must(acct.CloseAccount(ctx, closeReq))
 	j.keep(change, reset, closeReq)
 
 	// H5 links, among them the opening page prefilled with the person.
 	b := h5.New(c)
 	common := h5.Common{UserID: p.UserID, ReturnURL: "https://merchant.example/back?from=wallet", NotifyURL: "https://merchant.example/notify"}
 	for _, page := range []h5.Page{
-		h5.Open{Common: common, Name: p.Name, IDNumber: p.IDNumber, Mobile: p.Mobile, CardNo: p.CardNo},
-		h5.Wallet{Common: common, AccountNo: payeeAcct},
-		h5.Recharge{Common: common, AccountNo: payeeAcct, OutTradeNo: letters(), Amount: 100},
-		h5.Withdraw{Common: common, AccountNo: payeeAcct, OutTradeNo: letters()},
-		h5.Pay{Common: common, AccountNo: payeeAcct, OutTradeNo: letters(), Amount: 990, Subject: "会员月卡"},
-		h5.Card{Common: common, AccountNo: payeeAcct},
-		h5.Password{Common: common, AccountNo: payeeAcct},
-		h5.Close{Common: common, AccountNo: payeeAcct},
+		h5.OpenPage{Common: common, Name: p.Name, IDNumber: p.IDNumber, Mobile: p.Mobile, CardNo: p.CardNo},
+		h5.WalletPage{Common: common, AccountNo: payeeAcct},
+		h5.RechargePage{Common: common, AccountNo: payeeAcct, OutTradeNo: letters(), Amount: 100},
+		h5.WithdrawPage{Common: common, AccountNo: payeeAcct, OutTradeNo: letters()},
+		h5.PayPage{Common: common, AccountNo: payeeAcct, OutTradeNo: letters(), Amount: 990, Subject: "会员月卡"},
+		h5.CardPage{Common: common, AccountNo: payeeAcct},
+		h5.PasswordPage{Common: common, AccountNo: payeeAcct},
+		h5.ClosePage{Common: common, AccountNo: payeeAcct},
 	} {
-		link, err := b.URL(page)
+		link, err := b.URL(context.Background(), page)
 		require.NoError(t, err)
 		j.links = append(j.links, link)
 		j.keep(page)
 	}
 
 	// The notifications of every step arrive, verified.
-	want := []wallet.NotifyType{wallet.NotifyAccountOpened, wallet.NotifyRechargeSucceeded, wallet.NotifyPaymentSucceeded,
-		wallet.NotifyRefundSucceeded, wallet.NotifyTransferSucceeded, wallet.NotifyWithdrawSucceeded,
-		wallet.NotifyAccountCardChanged, wallet.NotifyAccountClosed}
+	want := []notify.Type{notify.AccountOpened, notify.RechargeSucceeded, notify.PaymentSucceeded,
+		notify.RefundSucceeded, notify.TransferSucceeded, notify.WithdrawSucceeded,
+		notify.AccountCardChanged, notify.AccountClosed}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		got := map[wallet.NotifyType]bool{}
+		got := map[notify.Type]bool{}
 		for _, n := range notes() {
 			got[n.Type] = true
 		}
@@ -282,7 +286,7 @@ func letters() string {
 // biz_content carries in the clear. Enums and short values are left out;
 // they may appear in a log for another reason ("SUCCESS" is a code too).
 func bizValues(t *testing.T, v any) []string {
-	raw, err := wallet.MarshalWire(v) // the values in clear, as biz_content carries them
+	raw, err := core.Bridge.MarshalWire(v) // the values in clear, as biz_content carries them
 	require.NoError(t, err)
 	var m any
 	if json.Unmarshal(raw, &m) != nil {
@@ -320,23 +324,23 @@ func TestJourneyLogsNothingPersonal(t *testing.T) {
 	var logs syncBuffer
 	c := sb.Client(wallet.WithLogger(debugLogger(&logs)))
 	var mu sync.Mutex
-	var notes []*wallet.Notification
-	rc := newReceiver(t, c.NotificationHandler(func(_ context.Context, n *wallet.Notification) error {
+	var notes []*notify.Event
+	rc := newReceiver(t, mustHandler(t, c, func(_ context.Context, n *notify.Event) error {
 		mu.Lock()
 		notes = append(notes, n)
 		mu.Unlock()
 		return nil
 	}))
 	registerNotifyURL(t, sb, rc.URL+"/notify")
-	j := runJourney(t, sb, c, func() []*wallet.Notification {
+	j := runJourney(t, sb, c, func() []*notify.Event {
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]*wallet.Notification(nil), notes...)
+		return append([]*notify.Event(nil), notes...)
 	})
 	// A forged notification is refused and logged as such.
 	forged := parseEnvelope(t, rc.wait(t, 1)[0].body).with("notify_type", "ACCOUNT_CLOSED")
 	refused := httptest.NewRecorder()
-	c.NotificationHandler(func(context.Context, *wallet.Notification) error { return nil }).ServeHTTP(refused, notificationRequest(forged))
+	mustHandler(t, c, func(context.Context, *notify.Event) error { return nil }).ServeHTTP(refused, notificationRequest(forged))
 	require.Equal(t, http.StatusBadRequest, refused.Code)
 
 	out := logs.String()
@@ -389,7 +393,9 @@ func personal(t *testing.T, j *journey, c *wallet.Client) []string {
 	}
 	out = append(out, j.token)
 	out = append(out, j.pinCiphertexts...)
-	key := c.PrivateKey()
+	// The sandbox's test merchant: the key behind every client of sb.Client.
+	key, err := sign.ParsePrivateKey([]byte(sandbox.DefaultMerchantKeyPEM))
+	require.NoError(t, err)
 	out = append(out, key.Hex())
 	d, ok := new(big.Int).SetString(key.Hex(), 16)
 	require.True(t, ok)
@@ -420,18 +426,18 @@ func TestEveryTypePrintsMasked(t *testing.T) {
 	sb := wallettest.NewServer(t, wallettest.WithoutNotifyReceiver())
 	c := sb.Client()
 	var mu sync.Mutex
-	var notes []*wallet.Notification
-	rc := newReceiver(t, c.NotificationHandler(func(_ context.Context, n *wallet.Notification) error {
+	var notes []*notify.Event
+	rc := newReceiver(t, mustHandler(t, c, func(_ context.Context, n *notify.Event) error {
 		mu.Lock()
 		notes = append(notes, n)
 		mu.Unlock()
 		return nil
 	}))
 	registerNotifyURL(t, sb, rc.URL+"/notify")
-	j := runJourney(t, sb, c, func() []*wallet.Notification {
+	j := runJourney(t, sb, c, func() []*notify.Event {
 		mu.Lock()
 		defer mu.Unlock()
-		return append([]*wallet.Notification(nil), notes...)
+		return append([]*notify.Event(nil), notes...)
 	})
 
 	p := j.p
@@ -464,7 +470,9 @@ func TestEveryTypePrintsMasked(t *testing.T) {
 	// The client and its configuration hold the merchant's private key:
 	// printed, they show its fingerprint only.
 	keyOnly := personal(t, &journey{}, c)
-	wallettest.RequireMasked(t, []any{c, sb.Config(), c.BankKeys(), c.PrivateKey(), *c.PrivateKey()}, keyOnly...)
+	cfg := sb.Config()
+	key := cfg.PrivateKey.(*sign.PrivateKey)
+	wallettest.RequireMasked(t, []any{c, *c, cfg, c.BankKeys(), key, *key}, keyOnly...)
 	t.Logf("%d values of %d types printed and logged masked", len(values), countTypes(values))
 }
 
@@ -486,7 +494,7 @@ func TestNestedRequestsLogMaskedWithJSON(t *testing.T) {
 	pin := wallet.EncryptedPIN{KeyID: "bank-2026-01", Ciphertext: "BASE64PINCIPHERTEXT"}
 	transfer := payment.TransferRequest{AccountNo: goodAccount, PayeeAccountNo: goodPayee, PayeeName: p.Name, OutTradeNo: goodTradeNo, Amount: 1, Password: pin}
 	verify := account.VerifyRequest{Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo, Mobile: p.Mobile}
-	prefill := h5.Open{Common: h5.Common{UserID: p.UserID, ReturnURL: "https://merchant.example/back"}, Name: p.Name, IDNumber: p.IDNumber}
+	prefill := h5.OpenPage{Common: h5.Common{UserID: p.UserID, ReturnURL: "https://merchant.example/back"}, Name: p.Name, IDNumber: p.IDNumber}
 	var buf syncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	log.Info("order", "order", struct {
@@ -494,7 +502,7 @@ func TestNestedRequestsLogMaskedWithJSON(t *testing.T) {
 		Transfer payment.TransferRequest
 	}{42, transfer})
 	log.Info("batch", "reqs", []account.VerifyRequest{verify})
-	log.Info("page", "pages", map[string]h5.Open{"open": prefill})
+	log.Info("page", "pages", map[string]h5.OpenPage{"open": prefill})
 	out := buf.String()
 	for _, s := range []string{string(p.Name), string(p.IDNumber), string(p.CardNo), string(p.Mobile), pin.Ciphertext} {
 		require.NotContains(t, out, s)

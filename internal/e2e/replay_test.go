@@ -18,6 +18,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/payment"
 	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/notify"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -28,7 +29,7 @@ import (
 
 func balance(t *testing.T, c *wallet.Client, acct string) int64 {
 	t.Helper()
-	a, err := account.New(c).Get(context.Background(), acct)
+	a, err := account.New(c).Query(context.Background(), acct)
 	require.NoError(t, err)
 	return a.Balance
 }
@@ -54,7 +55,7 @@ func TestReplayedRequests(t *testing.T) {
 	acct := sb.OpenAccount(wallettest.Person())
 	sb.Recharge(acct, 10_000)
 	sent := &sentLog{}
-	c := sb.Client(wallet.WithTransport(sent), wallet.WithRetry(0))
+	c := sb.Client(wallet.WithHTTPClient(&http.Client{Transport: sent}), wallet.WithRetry(0))
 	pin := wallettest.PIN(t, c)
 	req := payment.PayRequest{AccountNo: acct, OutTradeNo: payment.NewOutTradeNo(), Amount: 2_000, Subject: "会员月卡", Password: pin}
 	paid, err := payment.New(c).Pay(t.Context(), req)
@@ -65,7 +66,7 @@ func TestReplayedRequests(t *testing.T) {
 
 	t.Run("same msg_id, same body: the original answer, no second debit", func(t *testing.T) {
 		var again wallet.Order
-		require.NoError(t, c.Do(t.Context(), "payment/pay", req, &again, wallet.WithMsgID(msgID), wallet.UseBankKey(pin.KeyID)))
+		require.NoError(t, c.Do(t.Context(), "payment/pay", req, &again, wallet.WithMsgID(msgID)))
 		require.Equal(t, paid.TradeNo, again.TradeNo)
 		again2 := sent.last(t, "payment/pay")
 		require.NotEqual(t, env["sign"], parseEnvelope(t, again2)["sign"], "a repeat is a fresh envelope, not a copy")
@@ -75,7 +76,9 @@ func TestReplayedRequests(t *testing.T) {
 		ans := postAPI(t, c, "payment/pay", captured)
 		require.Equal(t, "SUCCESS", ans["code"])
 		require.Equal(t, msgID, ans["msg_id"])
-		plain, err := sign.Open(context.Background(), c.PrivateKey(), ans["encrypt_key"], ans["biz_content"], msgID)
+		merchant, err := sign.ParsePrivateKey([]byte(sandbox.DefaultMerchantKeyPEM))
+		require.NoError(t, err)
+		plain, err := sign.Open(context.Background(), merchant, ans["encrypt_key"], ans["biz_content"], msgID)
 		require.NoError(t, err, "the answer is encrypted to the merchant: the eavesdropper learns nothing")
 		require.Contains(t, string(plain), paid.TradeNo)
 	})
@@ -88,9 +91,9 @@ func TestReplayedRequests(t *testing.T) {
 		} {
 			other := req
 			change(&other)
-			err := c.Do(t.Context(), "payment/pay", other, nil, wallet.WithMsgID(msgID), wallet.UseBankKey(pin.KeyID))
+			err := c.Do(t.Context(), "payment/pay", other, nil, wallet.WithMsgID(msgID))
 			require.ErrorIs(t, err, wallet.ErrMsgIDConflict)
-			require.False(t, wallet.OutcomeUnknown(err), "a verified refusal: nothing happened")
+			require.False(t, wallet.IsOutcomeUnknown(err), "a verified refusal: nothing happened")
 		}
 	})
 
@@ -120,8 +123,10 @@ func TestReplayedRequests(t *testing.T) {
 	require.Len(t, ledgerFor(sb, acct, req.OutTradeNo), 1, "one ledger entry")
 }
 
-// PROTOCOL.md 3.1: the bank rejects a timestamp more than 300 s from its
-// clock; nothing happens, so the order number stays free.
+// docs/protocol.md 3.1 and 3.2: the bank rejects a timestamp more than
+// 300 s from its clock, and a client refuses an answer more than 300 s
+// from its own; either way nothing happens at the bank, so the order number
+// stays free, and the client says its clock is off.
 func TestStaleTimestampIsRefused(t *testing.T) {
 	t.Parallel()
 	sb := wallettest.NewServer(t)
@@ -132,11 +137,14 @@ func TestStaleTimestampIsRefused(t *testing.T) {
 	for _, skew := range []time.Duration{-301 * time.Second, 305 * time.Second, -24 * time.Hour} {
 		c := sb.Client(wallet.WithClock(shifted(skew)))
 		_, err := payment.New(c).Pay(t.Context(), req)
-		require.ErrorIs(t, err, wallet.ErrTimestampExpired, "clock %v off", skew)
+		// The bank's TIMESTAMP_EXPIRED answer carries the bank's time,
+		// which a client 5 minutes off does not trust either.
+		require.ErrorIs(t, err, wallet.ErrUnverifiedResponse, "clock %v off", skew)
+		require.ErrorContains(t, err, "a clock to fix")
 		require.False(t, wallet.IsRetryable(err), "a clock to fix, not a fault to retry")
 	}
 	for _, skew := range []time.Duration{-290 * time.Second, 290 * time.Second} {
-		_, err := account.New(sb.Client(wallet.WithClock(shifted(skew)))).Get(t.Context(), acct)
+		_, err := account.New(sb.Client(wallet.WithClock(shifted(skew)))).Query(t.Context(), acct)
 		require.NoError(t, err, "clock %v off is inside the window", skew)
 	}
 	require.Equal(t, int64(10_000), balance(t, good, acct))
@@ -166,7 +174,7 @@ func TestCapturedRequestExpiresAfter300s(t *testing.T) {
 	}
 	sent := &sentLog{}
 	c, err := wallet.NewClient(wallet.Config{BaseURL: srv.URL, AppID: creds.AppID, MerchantID: creds.MerchantID, PrivateKey: key, BankKeys: keys},
-		wallet.WithClock(clock.Now), wallet.WithTransport(sent), wallet.WithRetry(0))
+		wallet.WithClock(clock.Now), wallet.WithHTTPClient(&http.Client{Transport: sent}), wallet.WithRetry(0))
 	require.NoError(t, err)
 	a, err := wallettest.Open(t.Context(), c, wallettest.Person())
 	require.NoError(t, err)
@@ -219,10 +227,11 @@ func TestReplayedNotifications(t *testing.T) {
 	sb := wallettest.NewServer(t, wallettest.WithoutNotifyReceiver())
 	live := sb.Client()
 	var handled atomic.Int32
-	rc := newReceiver(t, live.NotificationHandler(func(context.Context, *wallet.Notification) error {
+	liveHandler := mustHandler(t, live, func(context.Context, *notify.Event) error {
 		handled.Add(1)
 		return nil
-	}))
+	})
+	rc := newReceiver(t, liveHandler)
 	rc.loseFirst = true
 	acct := sb.OpenAccount(wallettest.Person())
 	registerNotifyURL(t, sb, rc.URL+"/notify")
@@ -243,24 +252,23 @@ func TestReplayedNotifications(t *testing.T) {
 	deliver := func(c *wallet.Client, body []byte) (int, int32) {
 		var calls atomic.Int32
 		rec := httptest.NewRecorder()
-		c.NotificationHandler(func(context.Context, *wallet.Notification) error { calls.Add(1); return nil }).
+		mustHandler(t, c, func(context.Context, *notify.Event) error { calls.Add(1); return nil }).
 			ServeHTTP(rec, notificationRequest(body))
 		return rec.Code, calls.Load()
 	}
 	replay := got[0].body
 
-	t.Run("to the same client: a duplicate", func(t *testing.T) {
+	t.Run("to the same handler: a duplicate", func(t *testing.T) {
 		rec := httptest.NewRecorder()
-		live.NotificationHandler(func(context.Context, *wallet.Notification) error { handled.Add(1); return nil }).
-			ServeHTTP(rec, notificationRequest(replay))
+		liveHandler.ServeHTTP(rec, notificationRequest(replay))
 		require.Equal(t, http.StatusOK, rec.Code)
 		require.Equal(t, int32(1), handled.Load())
 	})
 	t.Run("more than 300 s later: refused", func(t *testing.T) {
 		for _, skew := range []time.Duration{301 * time.Second, time.Hour, -301 * time.Second} {
 			c := sb.Client(wallet.WithClock(shifted(skew)))
-			_, err := c.ParseNotification(notificationRequest(replay))
-			require.ErrorIs(t, err, wallet.ErrBadNotification)
+			_, err := notify.Parse(c, notificationRequest(replay))
+			require.ErrorIs(t, err, notify.ErrRefused)
 			require.ErrorContains(t, err, "300 s")
 			code, calls := deliver(c, replay)
 			require.Equal(t, http.StatusBadRequest, code, "answered as a failure")
@@ -270,12 +278,16 @@ func TestReplayedNotifications(t *testing.T) {
 	t.Run("within 300 s at another process: handled again unless the deduper is shared", func(t *testing.T) {
 		code, calls := deliver(sb.Client(wallet.WithClock(shifted(290*time.Second))), replay)
 		require.Equal(t, http.StatusOK, code)
-		require.Equal(t, int32(1), calls, "a fresh in-memory deduper has not seen it: share one (WithDeduper)")
-		shared := wallet.NewMemoryDeduper(0)
-		a, b := sb.Client(wallet.WithDeduper(shared)), sb.Client(wallet.WithDeduper(shared))
-		_, callsA := deliver(a, replay)
-		_, callsB := deliver(b, replay)
-		require.Equal(t, int32(1), callsA+callsB, "two instances with one deduper handle it once")
+		require.Equal(t, int32(1), calls, "a fresh in-memory deduper has not seen it: share one (notify.WithDeduper)")
+		shared := notify.NewMemoryDeduper(0)
+		var calls2 atomic.Int32
+		fn := func(context.Context, *notify.Event) error { calls2.Add(1); return nil }
+		for _, c := range []*wallet.Client{sb.Client(), sb.Client()} {
+			h, err := notify.NewHandler(c, fn, notify.WithDeduper(shared))
+			require.NoError(t, err)
+			h.ServeHTTP(httptest.NewRecorder(), notificationRequest(replay))
+		}
+		require.Equal(t, int32(1), calls2.Load(), "two instances with one deduper handle it once")
 	})
 	t.Run("changed or re-signed: refused", func(t *testing.T) {
 		stranger, err := sign.GenerateKey()
@@ -315,7 +327,7 @@ func TestUntrustedAnswersAreOutcomeUnknown(t *testing.T) {
 		req := payment.PayRequest{AccountNo: acct, OutTradeNo: payment.NewOutTradeNo(), Amount: 5_000, Subject: "太贵了", Password: wallettest.PIN(t, c)}
 		sb.InjectFault(wallettest.Fault{Kind: wallettest.FaultBadSignature, Path: "payment/pay"})
 		_, err := payment.New(c).Pay(t.Context(), req)
-		require.True(t, wallet.OutcomeUnknown(err), "%v", err)
+		require.True(t, wallet.IsOutcomeUnknown(err), "%v", err)
 		require.NotErrorIs(t, err, wallet.ErrInsufficientBalance, "the unverified code is not believed")
 		var apiErr *wallet.APIError
 		require.False(t, errors.As(err, &apiErr))
@@ -339,7 +351,7 @@ func TestUntrustedAnswersAreOutcomeUnknown(t *testing.T) {
 		sb.SetSigningKey("bank-2026-07")
 		o, err := payment.New(c).Pay(t.Context(), req)
 		require.Nil(t, o)
-		require.True(t, wallet.OutcomeUnknown(err))
+		require.True(t, wallet.IsOutcomeUnknown(err))
 		require.ErrorIs(t, err, wallet.ErrUnverifiedResponse)
 		require.ErrorContains(t, err, "not a trusted bank key")
 		found, err := payment.New(sb.Client()).Query(t.Context(), req.OutTradeNo)
@@ -373,7 +385,7 @@ func TestUntrustedAnswersAreOutcomeUnknown(t *testing.T) {
 			return wallettest.Reply{Code: wallet.ErrInsufficientBalance, Msg: "余额不足", SignWith: stranger}
 		})
 		_, err = payment.New(c).Pay(t.Context(), req)
-		require.True(t, wallet.OutcomeUnknown(err))
+		require.True(t, wallet.IsOutcomeUnknown(err))
 		require.NotErrorIs(t, err, wallet.ErrInsufficientBalance, "a forged refusal would hide a debit")
 
 		bank.On("payment/pay", func(r *wallettest.Request) wallettest.Reply {
@@ -381,12 +393,12 @@ func TestUntrustedAnswersAreOutcomeUnknown(t *testing.T) {
 		})
 		o, err := payment.New(c).Pay(t.Context(), req)
 		require.Nil(t, o, "a forged success is not returned")
-		require.True(t, wallet.OutcomeUnknown(err))
+		require.True(t, wallet.IsOutcomeUnknown(err))
 
 		bank.On("account/query", func(*wallettest.Request) wallettest.Reply {
 			return wallettest.Reply{Biz: map[string]any{"account_no": goodAccount, "status": "NORMAL", "balance": 1 << 40}, SignWith: stranger}
 		})
-		a, err := account.New(c).Get(t.Context(), goodAccount)
+		a, err := account.New(c).Query(t.Context(), goodAccount)
 		require.Nil(t, a)
 		require.ErrorIs(t, err, wallet.ErrUnverifiedResponse)
 		for _, r := range bank.Requests() {
@@ -406,16 +418,16 @@ func TestOversizedMessagesAreRefused(t *testing.T) {
 	c := bank.Client(wallet.WithRetry(0))
 	o, err := payment.New(c).Query(t.Context(), goodTradeNo)
 	require.Nil(t, o)
-	require.True(t, wallet.OutcomeUnknown(err), "%v", err)
+	require.True(t, wallet.IsOutcomeUnknown(err), "%v", err)
 
 	rec := httptest.NewRecorder()
 	var calls atomic.Int32
-	c.NotificationHandler(func(context.Context, *wallet.Notification) error { calls.Add(1); return nil }).
-		ServeHTTP(rec, bank.Notification(wallet.NotifyPaymentSucceeded, "N1", map[string]any{"subject": big[:300_000]}, time.Now()))
+	mustHandler(t, c, func(context.Context, *notify.Event) error { calls.Add(1); return nil }).
+		ServeHTTP(rec, bank.Notification("/notify", notify.PaymentSucceeded, "N1", map[string]any{"subject": big[:300_000]}, time.Now()))
 	require.Equal(t, http.StatusBadRequest, rec.Code)
 	require.Zero(t, calls.Load())
 	small := httptest.NewRecorder()
-	c.NotificationHandler(func(context.Context, *wallet.Notification) error { calls.Add(1); return nil }).
-		ServeHTTP(small, bank.Notification(wallet.NotifyPaymentSucceeded, "N2", map[string]any{"subject": "会员"}, time.Now()))
+	mustHandler(t, c, func(context.Context, *notify.Event) error { calls.Add(1); return nil }).
+		ServeHTTP(small, bank.Notification("/notify", notify.PaymentSucceeded, "N2", map[string]any{"subject": "会员"}, time.Now()))
 	require.Equal(t, http.StatusOK, small.Code, "the same notification, small, is accepted")
 }

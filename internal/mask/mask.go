@@ -5,6 +5,8 @@
 package mask
 
 import (
+	"fmt"
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 )
@@ -51,3 +53,9 @@ func Secret(s string) string {
 	}
 	return "******"
 }
+
+// Value renders a value for logs with fmt's %+v: every personal field of
+// the SDK's types prints masked, because each masks itself. The SDK's
+// request types use it as their LogValue, so that slog's JSON handler,
+// which would otherwise call encoding/json, prints the masked form too.
+func Value(v any) slog.Value { return slog.StringValue(fmt.Sprintf("%+v", v)) }

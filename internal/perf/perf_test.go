@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"math/rand/v2"
+	"net/http"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -98,8 +99,7 @@ func faceMiB(b *testing.B) wallet.FaceImage {
 func BenchmarkOpenFaceMiB(b *testing.B) {
 	bank := wallettest.NewMockBank(b)
 	bank.Reply("account/open", `{"account_no":"6236880000000001","status":"NORMAL","bound_card":{"bank_name":"b","card_no_masked":"6222********1234"},"opened_at":"2026-11-25 16:00:00"}`)
-	bank.Benchmark(b)
-	c := bank.Client(wallet.WithTransport(bank))
+	c := bank.Client(wallet.WithHTTPClient(&http.Client{Transport: offTheClock{b: b, next: bank}}))
 	svc := account.New(c)
 	p := wallettest.Person()
 	face := faceMiB(b)
@@ -108,9 +108,24 @@ func BenchmarkOpenFaceMiB(b *testing.B) {
 	b.SetBytes(int64(len(face)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := svc.Open(ctx, req); err != nil {
+		if _, err := svc.OpenAccount(ctx, req); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportMetric(float64(len(face)), "image-B")
+}
+
+// offTheClock stops b's timer (and its memory count) while the bank in
+// next works, so that a benchmark of client calls measures the SDK alone.
+// The client calls its transport on the benchmark's goroutine, the only
+// one allowed to stop the timer.
+type offTheClock struct {
+	b    *testing.B
+	next http.RoundTripper
+}
+
+func (o offTheClock) RoundTrip(r *http.Request) (*http.Response, error) {
+	o.b.StopTimer()
+	defer o.b.StartTimer()
+	return o.next.RoundTrip(r)
 }

@@ -7,7 +7,12 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
+	"image"
+	"image/color"
+	_ "image/jpeg" // DecodeConfig of face images
+	_ "image/png"
 	"net"
 	"net/url"
 	"strings"
@@ -342,6 +347,50 @@ func ImageFormat(b []byte) (string, error) {
 		return "png", nil
 	}
 	return "", errors.New("must be a JPEG or PNG image")
+}
+
+// MaxDecodedImageBytes bounds the pixels an image may decode to: a small
+// PNG can declare 4096×4096 pixels of 16-bit color (128 MiB), and whoever
+// decodes it pays for them.
+const MaxDecodedImageBytes = 32 << 20
+
+// FaceImage checks a face photo without decoding its pixels: a JPEG or PNG
+// of at most 1 MiB whose header parses and whose decoded pixels would not
+// exceed MaxDecodedImageBytes.
+func FaceImage(b []byte) error {
+	if _, err := ImageFormat(b); err != nil {
+		return err
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return errors.New("is not a readable JPEG or PNG image")
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return errors.New("has no pixels")
+	}
+	if int64(cfg.Width)*int64(cfg.Height)*int64(bytesPerPixel(cfg.ColorModel)) > MaxDecodedImageBytes {
+		return errors.New("would decode to more than 32 MiB of pixels")
+	}
+	return nil
+}
+
+// bytesPerPixel is what the image package allocates per pixel for a color
+// model; unknown models count as the widest (8).
+func bytesPerPixel(m color.Model) int {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel, color.NYCbCrAModel:
+		return 4
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

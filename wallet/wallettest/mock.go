@@ -8,34 +8,35 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
-
+	"github.com/xinyun-open/ewallet-go/internal/core"
 	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/notify"
 )
 
-// MockBank answers API calls in memory through an httpmock transport, signed
-// and encrypted exactly like the bank, with answers the test chooses. It
-// verifies every request as the bank would (signature, key envelope, msg_id)
-// and records it. It holds no global state: each MockBank has its own
-// transport, so tests using it can run in parallel.
+// MockBank answers API calls in memory, signed and encrypted exactly like
+// the bank, with answers the test chooses. It is an http.RoundTripper:
+// Client returns a wallet.Client that sends through it, and a test of the
+// merchant's own code gives it to that code's wallet.Client with
+// wallet.WithHTTPClient(&http.Client{Transport: bank}). It verifies every
+// request as the bank would (signature, key envelope, msg_id) and records
+// it. It holds no global state, so tests using it can run in parallel.
 //
 // Its keys are fresh TEST KEYS made for each MockBank.
 type MockBank struct {
-	Transport   *httpmock.MockTransport
 	BaseURL     string
 	AppID       string
 	MerchantID  string
 	MerchantKey *sign.PrivateKey // TEST KEY
 
-	t         testing.TB
-	bench     *testing.B // set by Benchmark: bank work off the clock, nothing recorded
+	t         TB
 	mu        sync.Mutex
 	bankKeys  map[string]*sign.PrivateKey
 	signingID string
@@ -66,7 +67,9 @@ type Reply struct {
 	Biz  any // SUCCESS payload: marshalled to JSON ([]byte and json.RawMessage as they are)
 
 	HTTPStatus int           // other than 0 or 200: this status with an unsigned body, as a proxy would
-	Err        error         // a transport error instead of an answer (e.g. httpmock.ConnectionFailure's)
+	RetryAfter time.Duration // with HTTPStatus: a Retry-After header (whole seconds)
+	Body       []byte        // these bytes as the answer, unsigned, as they are (a broken or hostile bank)
+	Err        error         // a transport error instead of an answer (a reset connection, say)
 	Delay      time.Duration // wait before answering; the request's context still applies
 
 	SignKeyID string                  // sign with this registered bank key instead of the current one
@@ -79,14 +82,13 @@ type Responder func(*Request) Reply
 
 // NewMockBank makes a mock bank with fresh test keys and one bank key,
 // "mock-bank-1".
-func NewMockBank(t testing.TB) *MockBank {
+func NewMockBank(t TB) *MockBank {
 	t.Helper()
 	merchant, err := sign.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := &MockBank{
-		Transport:   httpmock.NewMockTransport(),
 		BaseURL:     "https://bank.mock",
 		AppID:       "mock-app",
 		MerchantID:  "M000000001",
@@ -97,7 +99,6 @@ func NewMockBank(t testing.TB) *MockBank {
 		attempts:    map[string]int{},
 	}
 	m.AddBankKey("mock-bank-1")
-	m.Transport.RegisterNoResponder(m.respond)
 	return m
 }
 
@@ -123,7 +124,7 @@ func (m *MockBank) UseSigningKey(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.bankKeys[id]; !ok {
-		m.t.Fatalf("wallettest: no bank key %q", id)
+		m.t.Fatal(fmt.Sprintf("wallettest: no bank key %q", id))
 	}
 	m.signingID = id
 }
@@ -151,7 +152,7 @@ func (m *MockBank) Config() wallet.Config {
 // transport and a fast backoff, so they can replace them.
 func (m *MockBank) Client(opts ...wallet.Option) *wallet.Client {
 	m.t.Helper()
-	base := []wallet.Option{wallet.WithTransport(m.Transport), wallet.WithBackoff(time.Millisecond, 5*time.Millisecond)}
+	base := []wallet.Option{wallet.WithHTTPClient(&http.Client{Transport: m}), wallet.WithBackoff(time.Millisecond, 5*time.Millisecond)}
 	c, err := wallet.NewClient(m.Config(), append(base, opts...)...)
 	if err != nil {
 		m.t.Fatal(err)
@@ -183,31 +184,8 @@ func (m *MockBank) Requests() []*Request {
 	return append([]*Request(nil), m.requests...)
 }
 
-// RoundTrip answers a request directly, without httpmock's routing (which
-// runs each responder in its own goroutine): give the MockBank itself to
-// wallet.WithTransport in benchmarks, so that they measure the SDK.
-func (m *MockBank) RoundTrip(r *http.Request) (*http.Response, error) { return m.respond(r) }
-
-// Benchmark makes the mock bank's own work (verifying, decrypting,
-// signing, encrypting) stop b's timer and memory count, so that a
-// benchmark of client calls measures the SDK alone; and it stops recording
-// requests, so that long runs do not hold every body. Use it with the
-// MockBank as the client's transport (see RoundTrip): the timer may only
-// be stopped from the benchmark's goroutine.
-func (m *MockBank) Benchmark(b *testing.B) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.bench = b
-}
-
-func (m *MockBank) respond(hr *http.Request) (*http.Response, error) {
-	m.mu.Lock()
-	bench := m.bench
-	m.mu.Unlock()
-	if bench != nil {
-		bench.StopTimer()
-		defer bench.StartTimer()
-	}
+// RoundTrip answers one request of a client, as the bank would.
+func (m *MockBank) RoundTrip(hr *http.Request) (*http.Response, error) {
 	path := strings.TrimPrefix(hr.URL.Path, "/api/v1/")
 	body, err := io.ReadAll(hr.Body)
 	if err != nil {
@@ -216,7 +194,7 @@ func (m *MockBank) respond(hr *http.Request) (*http.Response, error) {
 	req, gatewayCode, gatewayMsg := m.verify(hr.URL.Path, path, body)
 	m.mu.Lock()
 	handler := m.handlers[path]
-	if req != nil && m.bench == nil {
+	if req != nil {
 		m.attempts[req.MsgID]++
 		req.Attempt = m.attempts[req.MsgID]
 		m.requests = append(m.requests, req)
@@ -243,16 +221,32 @@ func (m *MockBank) respond(hr *http.Request) (*http.Response, error) {
 		return nil, reply.Err
 	}
 	if reply.HTTPStatus != 0 && reply.HTTPStatus != http.StatusOK {
-		return httpmock.NewStringResponse(reply.HTTPStatus, "<html>gateway error</html>"), nil
+		resp := response(hr, reply.HTTPStatus, "text/html", []byte("<html>gateway error</html>"))
+		if reply.RetryAfter > 0 {
+			resp.Header.Set("Retry-After", strconv.Itoa(int(reply.RetryAfter/time.Second)))
+		}
+		return resp, nil
+	}
+	if reply.Body != nil {
+		return response(hr, http.StatusOK, "application/json; charset=utf-8", reply.Body), nil
 	}
 	out, err := m.answer(hr.URL.Path, req, reply)
 	if err != nil {
 		m.t.Errorf("wallettest: building the answer: %v", err)
 		return nil, err
 	}
-	resp := httpmock.NewBytesResponse(http.StatusOK, out)
-	resp.Header.Set("Content-Type", "application/json; charset=utf-8")
-	return resp, nil
+	return response(hr, http.StatusOK, "application/json; charset=utf-8", out), nil
+}
+
+func response(r *http.Request, status int, contentType string, body []byte) *http.Response {
+	return &http.Response{
+		Status: fmt.Sprintf("%d %s", status, http.StatusText(status)), StatusCode: status,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {contentType}},
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       r,
+	}
 }
 
 // verify does what the bank's gateway does before any business rule.
@@ -354,8 +348,8 @@ func (m *MockBank) answer(signPath string, req *Request, reply Reply) ([]byte, e
 }
 
 // marshalBiz writes a payload as the bank would put it on the wire: with
-// wallet.MarshalWire, so that personal data types in a test's payload come
-// out in clear (json.Marshal would mask them).
+// the SDK's wire encoder, so that personal data types in a test's payload
+// come out in clear (json.Marshal refuses them).
 func marshalBiz(v any) ([]byte, error) {
 	switch b := v.(type) {
 	case nil:
@@ -367,19 +361,21 @@ func marshalBiz(v any) ([]byte, error) {
 	case string:
 		return []byte(b), nil
 	}
-	return wallet.MarshalWire(v)
+	return core.Bridge.MarshalWire(v)
 }
 
 // Notification builds the bank's signed, encrypted notification of an event
-// as an *http.Request for a notification handler: payload is the order,
-// refund or account (any JSON-marshalable value), at is the delivery time.
-func (m *MockBank) Notification(typ wallet.NotifyType, notifyID string, payload any, at time.Time) *http.Request {
+// as a POST to target — the URL or path of the merchant's notify handler
+// ("/wallet/notify", "http://127.0.0.1:8080/notify") — ready for
+// handler.ServeHTTP or an http.Client. payload is the order, refund or
+// account; at is the delivery time.
+func (m *MockBank) Notification(target string, typ notify.Type, notifyID string, payload any, at time.Time) *http.Request {
 	m.t.Helper()
 	body, err := m.NotificationBody(typ, notifyID, payload, at)
 	if err != nil {
 		m.t.Fatal(err)
 	}
-	r, err := http.NewRequest(http.MethodPost, "https://merchant.mock/notify", bytes.NewReader(body))
+	r, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		m.t.Fatal(err)
 	}
@@ -388,7 +384,7 @@ func (m *MockBank) Notification(typ wallet.NotifyType, notifyID string, payload 
 }
 
 // NotificationBody is the JSON body of Notification.
-func (m *MockBank) NotificationBody(typ wallet.NotifyType, notifyID string, payload any, at time.Time) ([]byte, error) {
+func (m *MockBank) NotificationBody(typ notify.Type, notifyID string, payload any, at time.Time) ([]byte, error) {
 	biz, err := marshalBiz(payload)
 	if err != nil {
 		return nil, err
@@ -397,21 +393,69 @@ func (m *MockBank) NotificationBody(typ wallet.NotifyType, notifyID string, payl
 	if err != nil {
 		return nil, err
 	}
+	f := map[string]string{
+		"app_id": m.AppID, "merchant_id": m.MerchantID, "notify_id": notifyID, "notify_type": string(typ),
+		"timestamp": wire.Format(at), "sign_type": "SM2",
+		"encrypt_type": "SM4-GCM", "encrypt_key": ek, "biz_content": ct,
+	}
+	if err := m.signFields("/notify", f); err != nil {
+		return nil, err
+	}
+	return json.Marshal(f)
+}
+
+// Return is the bank's end of an H5 page flow, as the bank signs it into
+// the merchant's return_url.
+type Return struct {
+	Page       string // "pay", "open", ...
+	Result     string // SUCCESS, FAILED or CANCELLED
+	OutTradeNo string // recharge, withdraw, pay
+	AccountNo  string // the other pages
+	At         time.Time
+}
+
+// ReturnURL signs r into returnURL, keeping the merchant's own parameters
+// already in it, as the bank's redirect at the end of a page flow does:
+// test a merchant's return handler with it.
+func (m *MockBank) ReturnURL(returnURL string, r Return) (*url.URL, error) {
+	u, err := url.Parse(returnURL)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]string{"app_id": m.AppID, "merchant_id": m.MerchantID, "page": r.Page, "result": r.Result,
+		"out_trade_no": r.OutTradeNo, "account_no": r.AccountNo, "timestamp": wire.Format(r.At), "sign_type": "SM2"}
+	if err := m.signFields("/return", f); err != nil {
+		return nil, err
+	}
+	var q strings.Builder
+	q.WriteString(u.RawQuery)
+	for _, k := range []string{"app_id", "merchant_id", "page", "result", "out_trade_no", "account_no", "timestamp", "sign_key_id", "sign_type", "sign"} {
+		if f[k] == "" {
+			continue
+		}
+		if q.Len() > 0 {
+			q.WriteByte('&')
+		}
+		q.WriteString(k + "=" + url.QueryEscape(f[k]))
+	}
+	u.RawQuery = q.String()
+	return u, nil
+}
+
+// signFields signs f over canonical(path, f) with the current signing key,
+// adding sign_key_id and sign.
+func (m *MockBank) signFields(path string, f map[string]string) error {
 	m.mu.Lock()
 	keyID, key := m.signingID, m.bankKeys[m.signingID]
 	m.mu.Unlock()
 	if key == nil {
-		return nil, errors.New("no signing key")
+		return errors.New("wallettest: no signing key")
 	}
-	f := map[string]string{
-		"app_id": m.AppID, "merchant_id": m.MerchantID, "notify_id": notifyID, "notify_type": string(typ),
-		"timestamp": wire.Format(at), "sign_key_id": keyID, "sign_type": "SM2",
-		"encrypt_type": "SM4-GCM", "encrypt_key": ek, "biz_content": ct,
-	}
-	sig, err := sign.SignCanonical(context.Background(), key, "/notify", f)
+	f["sign_key_id"] = keyID
+	sig, err := sign.SignCanonical(context.Background(), key, path, f)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f["sign"] = sig
-	return json.Marshal(f)
+	return nil
 }

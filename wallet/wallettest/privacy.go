@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"testing"
 )
 
 // RequireMasked fails t when any of the values, formatted with fmt (every
 // common verb) or logged with slog's text and JSON handlers, shows one of
 // the secrets in clear.
-func RequireMasked(t testing.TB, values []any, secrets ...string) {
+func RequireMasked(t TB, values []any, secrets ...string) {
 	t.Helper()
 	for _, v := range values {
 		var logs bytes.Buffer

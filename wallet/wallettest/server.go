@@ -2,10 +2,14 @@ package wallettest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/xinyun-open/ewallet-go/account"
@@ -13,51 +17,50 @@ import (
 	"github.com/xinyun-open/ewallet-go/payment"
 	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/notify"
 )
 
 // TestPIN is the PIN OpenAccount sets: six digits the bank does not find
 // weak.
 const TestPIN = "135790"
 
-// Fault, LedgerEntry, Delivery and Attempt are the sandbox's control types.
-type (
-	Fault       = sandbox.Fault
-	LedgerEntry = sandbox.LedgerEntry
-	Delivery    = sandbox.Delivery
-	Attempt     = sandbox.Attempt
-)
+// TB is the part of testing.TB the kit uses. *testing.T, *testing.B and
+// *testing.F satisfy it; a program (an example, a standalone sandbox)
+// uses StartServer instead, so that it links no testing package.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
 
-// Fault kinds for InjectFault (PROTOCOL.md section 11).
-const (
-	FaultLatency          = sandbox.FaultLatency
-	FaultHTTP503          = sandbox.FaultHTTP503
-	FaultDropBeforeCommit = sandbox.FaultDropBeforeCommit
-	FaultDropAfterCommit  = sandbox.FaultDropAfterCommit
-	FaultBadSignature     = sandbox.FaultBadSignature
-)
-
-// Server is the sandbox bank running in-process on httptest, with the
-// built-in test merchant, a notification receiver that verifies what the
-// bank sends, and helpers for the control API.
+// Server is the sandbox bank running in-process, with the built-in test
+// merchant (TEST keys), a notification receiver that verifies what the
+// bank sends, and helpers for the control API. It speaks the whole
+// protocol (docs/protocol.md) and keeps real books: balances, limits,
+// orders, refunds, statements.
 type Server struct {
 	// URL is the bank's base URL.
 	URL string
 
-	t    testing.TB
+	t    TB
 	bank *sandbox.Bank
-	opts serverOptions
+	http *httptest.Server
 
-	mu    sync.Mutex
-	notes []*wallet.Notification
-	seen  chan struct{} // closed and replaced on every notification
+	mu     sync.Mutex
+	events []*notify.Event
+	seen   chan struct{} // closed and replaced on every event
 }
 
-// ServerOption tunes NewServer.
+// ServerOption tunes NewServer and StartServer.
 type ServerOption func(*serverOptions)
 
 type serverOptions struct {
 	notifyScale float64
 	receiver    bool
+	statePath   string
+	addr        string
+	logger      *slog.Logger
 }
 
 // WithNotifyScale multiplies the bank's notification retry schedule
@@ -65,13 +68,23 @@ type serverOptions struct {
 func WithNotifyScale(f float64) ServerOption { return func(o *serverOptions) { o.notifyScale = f } }
 
 // WithoutNotifyReceiver leaves the test merchant without a notify URL, for
-// tests that register their own (sandbox control API, POST
-// /sandbox/merchants).
+// tests that serve their own (SetNotifyURL).
 func WithoutNotifyReceiver() ServerOption { return func(o *serverOptions) { o.receiver = false } }
+
+// WithStatePath keeps the bank's books (merchants, accounts, orders,
+// refunds, ledgers, business clock) in a file across restarts.
+func WithStatePath(path string) ServerOption { return func(o *serverOptions) { o.statePath = path } }
+
+// WithAddr serves the bank on addr (e.g. "127.0.0.1:8360") instead of a
+// free loopback port.
+func WithAddr(addr string) ServerOption { return func(o *serverOptions) { o.addr = addr } }
+
+// WithLogger gives the bank a logger; it never logs personal data.
+func WithLogger(l *slog.Logger) ServerOption { return func(o *serverOptions) { o.logger = l } }
 
 // NewServer starts the sandbox bank for the test and stops it when the test
 // ends.
-func NewServer(t testing.TB, opts ...ServerOption) *Server {
+func NewServer(t TB, opts ...ServerOption) *Server {
 	t.Helper()
 	s, stop, err := start(t, opts)
 	if err != nil {
@@ -81,24 +94,34 @@ func NewServer(t testing.TB, opts ...ServerOption) *Server {
 	return s
 }
 
-// StartServer is NewServer for examples and programs, which have no
-// testing.TB: call stop when done. Its helpers panic where NewServer's
-// would fail the test.
+// StartServer is NewServer for programs, which have no TB: call stop when
+// done. Its helpers panic where NewServer's would fail the test.
 func StartServer(opts ...ServerOption) (s *Server, stop func(), err error) {
 	return start(nil, opts)
 }
 
-func start(t testing.TB, opts []ServerOption) (*Server, func(), error) {
+func start(t TB, opts []ServerOption) (*Server, func(), error) {
 	o := serverOptions{notifyScale: 0.001, receiver: true}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	bank, err := sandbox.New(sandbox.Options{NotifyScale: o.notifyScale, NotifyTimeout: 2 * time.Second})
+	bank, err := sandbox.New(sandbox.Options{NotifyScale: o.notifyScale, NotifyTimeout: 2 * time.Second,
+		StatePath: o.statePath, Logger: o.logger})
 	if err != nil {
 		return nil, nil, err
 	}
-	hs := httptest.NewServer(bank)
-	s := &Server{URL: hs.URL, t: t, bank: bank, opts: o, seen: make(chan struct{})}
+	hs := httptest.NewUnstartedServer(bank)
+	if o.addr != "" {
+		l, err := net.Listen("tcp", o.addr)
+		if err != nil {
+			_ = bank.Close()
+			return nil, nil, err
+		}
+		hs.Listener.Close()
+		hs.Listener = l
+	}
+	hs.Start()
+	s := &Server{URL: hs.URL, t: t, bank: bank, http: hs, seen: make(chan struct{})}
 	stops := []func(){hs.Close, func() { _ = bank.Close() }}
 	stop := func() {
 		for _, f := range stops {
@@ -106,14 +129,14 @@ func start(t testing.TB, opts []ServerOption) (*Server, func(), error) {
 		}
 	}
 	if o.receiver {
-		rs := httptest.NewServer(s.Client().NotificationHandler(s.collect))
-		stops = append([]func(){rs.Close}, stops...)
-		creds := bank.Credentials()
-		pub, err := sign.ParsePublicKey([]byte(creds.MerchantPublicKeyPEM))
-		if err == nil {
-			err = bank.RegisterMerchant(sandbox.Merchant{AppID: creds.AppID, MerchantID: creds.MerchantID, PublicKey: pub, NotifyURL: rs.URL + "/notify"})
-		}
+		h, err := notify.NewHandler(s.Client(), s.collect)
 		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		rs := httptest.NewServer(h)
+		stops = append([]func(){rs.Close}, stops...)
+		if err := s.setNotifyURL(rs.URL + "/notify"); err != nil {
 			stop()
 			return nil, nil, err
 		}
@@ -136,21 +159,29 @@ func (s *Server) helper() {
 	}
 }
 
+// check fails the test (or panics) on err.
+func (s *Server) check(err error) {
+	if err != nil {
+		s.helper()
+		s.fatal(err)
+	}
+}
+
+// Handler is the bank's HTTP handler, to serve it behind a proxy of the
+// test's own (a fault-injecting one, say).
+func (s *Server) Handler() http.Handler { return s.bank }
+
 // Config is a wallet.Config for the sandbox's test merchant, trusting both
 // sandbox bank keys. Every key in it is a TEST KEY.
 func (s *Server) Config() wallet.Config {
 	s.helper()
 	creds := s.bank.Credentials()
 	key, err := sign.ParsePrivateKey([]byte(creds.MerchantPrivateKeyPEM))
-	if err != nil {
-		s.fatal(err)
-	}
+	s.check(err)
 	keys := map[string]*sign.PublicKey{}
 	for _, k := range creds.BankKeys {
 		pub, err := sign.ParsePublicKey([]byte(k.PublicKeyPEM))
-		if err != nil {
-			s.fatal(err)
-		}
+		s.check(err)
 		keys[k.KeyID] = pub
 	}
 	return wallet.Config{BaseURL: s.URL, AppID: creds.AppID, MerchantID: creds.MerchantID, PrivateKey: key, BankKeys: keys}
@@ -162,98 +193,197 @@ func (s *Server) Client(opts ...wallet.Option) *wallet.Client {
 	s.helper()
 	base := []wallet.Option{wallet.WithBackoff(time.Millisecond, 20*time.Millisecond)}
 	c, err := wallet.NewClient(s.Config(), append(base, opts...)...)
-	if err != nil {
-		s.fatal(err)
-	}
+	s.check(err)
 	return c
 }
 
-// Bank is the sandbox itself, for tests inside this module that need more
-// than the helpers.
-func (s *Server) Bank() *sandbox.Bank { return s.bank }
+// SetNotifyURL points the test merchant's notifications at url (a handler
+// under test), in place of the built-in receiver.
+func (s *Server) SetNotifyURL(url string) {
+	s.helper()
+	s.check(s.setNotifyURL(url))
+}
+
+func (s *Server) setNotifyURL(url string) error {
+	creds := s.bank.Credentials()
+	pub, err := sign.ParsePublicKey([]byte(creds.MerchantPublicKeyPEM))
+	if err != nil {
+		return err
+	}
+	return s.bank.RegisterMerchant(sandbox.Merchant{AppID: creds.AppID, MerchantID: creds.MerchantID, PublicKey: pub, NotifyURL: url})
+}
+
+// RegisterMerchant registers another merchant app with the bank (or
+// replaces the key and notify URL of one), as POST /sandbox/merchants does.
+func (s *Server) RegisterMerchant(appID, merchantID string, key *sign.PublicKey, notifyURL string) {
+	s.helper()
+	s.check(s.bank.RegisterMerchant(sandbox.Merchant{AppID: appID, MerchantID: merchantID, PublicKey: key, NotifyURL: notifyURL}))
+}
 
 // AdvanceClock moves the bank's business clock (limits, SMS and token
-// expiry, order times) and returns the new business time. Envelope
-// timestamps stay on the real clock.
+// expiry, order times, which days have a statement) and returns the new
+// business time. Envelope timestamps stay on the real clock.
 func (s *Server) AdvanceClock(d time.Duration) time.Time { return s.bank.AdvanceClock(d) }
+
+// AdvanceClockTo moves the business clock forward to the next hh:mm in
+// UTC+8 (today's, or tomorrow's when it has passed), so that a test that
+// then moves the clock by minutes does not cross midnight by chance.
+func (s *Server) AdvanceClockTo(hour, minute int) time.Time {
+	now := s.bank.BusinessNow().In(shanghai)
+	next := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, shanghai)
+	if !next.After(now) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return s.bank.AdvanceClock(next.Sub(now))
+}
+
+var shanghai = time.FixedZone("UTC+8", 8*3600)
 
 // BusinessNow is the bank's business clock.
 func (s *Server) BusinessNow() time.Time { return s.bank.BusinessNow() }
 
-// InjectFault makes the next f.Count API calls misbehave (see the Fault*
-// kinds).
-func (s *Server) InjectFault(f Fault) {
-	s.helper()
-	if err := s.bank.InjectFault(f); err != nil {
-		s.fatal(err)
-	}
+// FaultKind is how an injected fault makes the bank misbehave.
+type FaultKind string
+
+// Fault kinds (docs/protocol.md, section 11).
+const (
+	// FaultLatency delays the call by Fault.Latency before the bank acts.
+	FaultLatency FaultKind = "latency"
+	// FaultHTTP503 answers HTTP 503 without acting.
+	FaultHTTP503 FaultKind = "http_503"
+	// FaultDropBeforeCommit closes the connection before the bank acts.
+	FaultDropBeforeCommit FaultKind = "drop_before_commit"
+	// FaultDropAfterCommit acts (moves money, remembers the msg_id) and
+	// closes the connection without an answer.
+	FaultDropAfterCommit FaultKind = "drop_after_commit"
+	// FaultBadSignature acts and answers with a corrupted signature.
+	FaultBadSignature FaultKind = "bad_signature"
+)
+
+// Fault makes the next Count API calls (to Path only, when set)
+// misbehave as Kind says.
+type Fault struct {
+	Kind    FaultKind
+	Count   int           // default 1
+	Path    string        // the API path as Do takes it ("payment/pay"); "" for any API
+	Latency time.Duration // FaultLatency only; default 1 s
 }
 
-// SetSigningKey makes the bank sign with another of its keys.
+// InjectFault makes the next f.Count API calls misbehave.
+func (s *Server) InjectFault(f Fault) {
+	s.helper()
+	path := f.Path
+	if path != "" && !strings.HasPrefix(path, "/") {
+		path = "/api/v1/" + path
+	}
+	s.check(s.bank.InjectFault(sandbox.Fault{Kind: string(f.Kind), Count: f.Count, Path: path, Latency: f.Latency}))
+}
+
+// SetSigningKey makes the bank sign with another of its keys
+// ("bank-2026-01", "bank-2026-07").
 func (s *Server) SetSigningKey(id string) {
 	s.helper()
-	if err := s.bank.SetSigningKey(id); err != nil {
-		s.fatal(err)
-	}
+	s.check(s.bank.SetSigningKey(id))
 }
 
 // Freeze freezes an account, as the bank's risk control would.
 func (s *Server) Freeze(accountNo string) {
 	s.helper()
-	if err := s.bank.Freeze(accountNo); err != nil {
-		s.fatal(err)
-	}
+	s.check(s.bank.Freeze(accountNo))
 }
 
 // Unfreeze lifts a freeze.
 func (s *Server) Unfreeze(accountNo string) {
 	s.helper()
-	if err := s.bank.Unfreeze(accountNo); err != nil {
-		s.fatal(err)
-	}
+	s.check(s.bank.Unfreeze(accountNo))
+}
+
+// LedgerEntry is one balance change of an account.
+type LedgerEntry struct {
+	Time         time.Time
+	Type         string // RECHARGE, WITHDRAW, PAY, TRANSFER_OUT, TRANSFER_IN, REFUND
+	Amount       int64  // fen; negative for money leaving the account
+	BalanceAfter int64
+	OutTradeNo   string
+	OutRefundNo  string // REFUND entries only
 }
 
 // Ledger returns an account's balance changes, oldest first.
 func (s *Server) Ledger(accountNo string) []LedgerEntry {
 	s.helper()
 	l, err := s.bank.Ledger(accountNo)
-	if err != nil {
-		s.fatal(err)
+	s.check(err)
+	out := make([]LedgerEntry, len(l))
+	for i, e := range l {
+		out[i] = LedgerEntry{Time: e.Time, Type: e.Type, Amount: e.Amount, BalanceAfter: e.BalanceAfter, OutTradeNo: e.OutTradeNo, OutRefundNo: e.OutRefundNo}
 	}
-	return l
+	return out
+}
+
+// Delivery is the bank's record of one notification.
+type Delivery struct {
+	NotifyID   string
+	NotifyType string
+	MerchantID string
+	URL        string
+	Attempts   []Attempt
+	Done       bool // delivered, or given up after the last retry
+}
+
+// Delivered reports whether the receiver accepted the notification.
+func (d Delivery) Delivered() bool {
+	return len(d.Attempts) > 0 && d.Attempts[len(d.Attempts)-1].OK
+}
+
+// Attempt is one delivery attempt.
+type Attempt struct {
+	Time   time.Time
+	Status int    // the HTTP status, 0 when no answer came
+	OK     bool   // the receiver answered 200 {"code":"SUCCESS"}
+	Error  string // why the attempt failed, when it did
 }
 
 // Deliveries returns every notification the bank sent or is retrying.
-func (s *Server) Deliveries() []Delivery { return s.bank.Deliveries("") }
+func (s *Server) Deliveries() []Delivery {
+	ds := s.bank.Deliveries("")
+	out := make([]Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = Delivery{NotifyID: d.NotifyID, NotifyType: d.NotifyType, MerchantID: d.MerchantID, URL: d.URL, Done: d.Done}
+		for _, a := range d.Attempts {
+			out[i].Attempts = append(out[i].Attempts, Attempt{Time: a.Time, Status: a.Status, OK: a.OK, Error: a.Error})
+		}
+	}
+	return out
+}
 
-func (s *Server) collect(_ context.Context, n *wallet.Notification) error {
+func (s *Server) collect(_ context.Context, e *notify.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.notes = append(s.notes, n)
+	s.events = append(s.events, e)
 	close(s.seen)
 	s.seen = make(chan struct{})
 	return nil
 }
 
-// Notifications returns the notifications the built-in receiver verified
-// and accepted, in arrival order.
-func (s *Server) Notifications() []*wallet.Notification {
+// Notifications returns the events the built-in receiver verified and
+// accepted, in arrival order.
+func (s *Server) Notifications() []*notify.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]*wallet.Notification(nil), s.notes...)
+	return append([]*notify.Event(nil), s.events...)
 }
 
-// WaitNotification waits up to 5 s for a received notification that match
+// WaitNotification waits up to 5 s for a received event that match
 // accepts, and fails the test without one.
-func (s *Server) WaitNotification(match func(*wallet.Notification) bool) *wallet.Notification {
+func (s *Server) WaitNotification(match func(*notify.Event) bool) *notify.Event {
 	s.helper()
 	deadline := time.After(5 * time.Second)
 	for {
 		s.mu.Lock()
-		for _, n := range s.notes {
-			if match(n) {
+		for _, e := range s.events {
+			if match(e) {
 				s.mu.Unlock()
-				return n
+				return e
 			}
 		}
 		seen := s.seen
@@ -268,7 +398,7 @@ func (s *Server) WaitNotification(match func(*wallet.Notification) bool) *wallet
 }
 
 // PIN returns TestPIN encrypted for c.
-func PIN(t testing.TB, c *wallet.Client) wallet.EncryptedPIN {
+func PIN(t TB, c *wallet.Client) wallet.EncryptedPIN {
 	t.Helper()
 	p, err := c.EncryptPIN(TestPIN)
 	if err != nil {
@@ -282,15 +412,16 @@ func PIN(t testing.TB, c *wallet.Client) wallet.EncryptedPIN {
 func (s *Server) OpenAccount(p TestPerson) string {
 	s.helper()
 	a, err := Open(context.Background(), s.Client(), p)
-	if err != nil {
-		s.fatal(err)
-	}
+	s.check(err)
 	return a.AccountNo
 }
 
 // Open opens an account for a test person through c against any sandbox
 // (its SMS code is always 123456): four factors, SMS, face and TestPIN.
 func Open(ctx context.Context, c *wallet.Client, p TestPerson) (*wallet.Account, error) {
+	if c == nil {
+		return nil, errors.New("wallettest: Open: nil client")
+	}
 	svc := account.New(c)
 	v, err := svc.Verify(ctx, account.VerifyRequest{Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo, Mobile: p.Mobile})
 	if err != nil {
@@ -304,7 +435,7 @@ func Open(ctx context.Context, c *wallet.Client, p TestPerson) (*wallet.Account,
 	if err != nil {
 		return nil, err
 	}
-	return svc.Open(ctx, account.OpenRequest{UserID: p.UserID, VerifyToken: v.Token, Name: p.Name, IDNumber: p.IDNumber,
+	return svc.OpenAccount(ctx, account.OpenRequest{UserID: p.UserID, VerifyToken: v.Token, Name: p.Name, IDNumber: p.IDNumber,
 		CardNo: p.CardNo, Mobile: p.Mobile, SMSSerial: sms.Serial, SMSCode: "123456", FaceImage: Face(), Password: pin})
 }
 
@@ -313,8 +444,6 @@ func (s *Server) Recharge(accountNo string, amount int64) *wallet.Order {
 	s.helper()
 	o, err := payment.New(s.Client()).Recharge(context.Background(), payment.RechargeRequest{
 		AccountNo: accountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: amount})
-	if err != nil {
-		s.fatal(err)
-	}
+	s.check(err)
 	return o
 }
