@@ -59,22 +59,11 @@ func ParseCertificate(data []byte) (*Certificate, error) {
 
 // certificateDER finds the DER bytes of a certificate in PEM, DER or base64.
 func certificateDER(data []byte) ([]byte, error) {
-	if len(data) > 0 && data[0] == 0x30 {
-		// A DER SEQUENCE, taken as it is: trimming "spaces" would cut
-		// binary. Text forms never start with "0" (base64 of DER starts
-		// with "M").
-		return data, nil
-	}
-	trimmed := bytes.TrimSpace(data)
-	switch {
-	case len(trimmed) == 0:
-		return nil, fmt.Errorf("%w: certificate: empty input", ErrInvalidKey)
-	case bytes.Contains(trimmed, []byte("-----BEGIN")):
+	return fileDER(data, "certificate", func(text []byte) ([]byte, error) {
 		var first string
-		for rest := trimmed; ; {
+		for rest := text; ; {
 			var block *pem.Block
-			block, rest = pem.Decode(rest)
-			if block == nil {
+			if block, rest = pem.Decode(rest); block == nil {
 				break
 			}
 			if block.Type == "CERTIFICATE" {
@@ -88,13 +77,31 @@ func certificateDER(data []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: certificate: malformed PEM", ErrInvalidKey)
 		}
 		return nil, fmt.Errorf("%w: certificate: no CERTIFICATE block in the PEM (found %q)", ErrInvalidKey, first)
-	default:
-		der, err := decodeBase64Text(trimmed)
-		if err != nil {
-			return nil, fmt.Errorf("%w: certificate: bad base64 (a certificate is PEM, DER or base64 text)", ErrInvalidKey)
-		}
-		return der, nil
+	})
+}
+
+// fileDER returns the DER of a file that comes as DER, as base64 text (line
+// breaks allowed) or as PEM, which fromPEM reads. what names the file in
+// errors.
+func fileDER(data []byte, what string, fromPEM func(text []byte) ([]byte, error)) ([]byte, error) {
+	if len(data) > 0 && data[0] == 0x30 {
+		// A DER SEQUENCE, taken as it is: trimming "spaces" would cut
+		// binary. Text forms never start with "0" (base64 of DER starts
+		// with "M").
+		return data, nil
 	}
+	trimmed := bytes.TrimSpace(data)
+	switch {
+	case len(trimmed) == 0:
+		return nil, fmt.Errorf("%w: %s: empty input", ErrInvalidKey, what)
+	case bytes.Contains(trimmed, []byte("-----BEGIN")):
+		return fromPEM(trimmed)
+	}
+	der, err := decodeBase64Text(trimmed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: bad base64 (it is read as DER, base64 text or PEM)", ErrInvalidKey, what)
+	}
+	return der, nil
 }
 
 // decodeBase64Text decodes standard base64 broken into lines, as Windows
@@ -126,7 +133,7 @@ func newCertificate(c *smx509.Certificate) (*Certificate, error) {
 		Issuer:       c.Issuer.String(),
 		NotBefore:    c.NotBefore,
 		NotAfter:     c.NotAfter,
-		Raw:          c.Raw,
+		Raw:          bytes.Clone(c.Raw), // c.Raw aliases the caller's buffer
 		key:          key,
 	}, nil
 }

@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bytes"
 	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
@@ -64,9 +63,12 @@ func ParseCFCAKey(data, password []byte) (*PrivateKey, *Certificate, error) {
 		return nil, nil, fmt.Errorf("%w: CFCA key file: %d bytes after its structure", ErrInvalidKey, len(rest))
 	case f.Version != 1:
 		return nil, nil, fmt.Errorf("%w: CFCA key file: version %d, want 1", ErrInvalidKey, f.Version)
-	case !f.EncryptedKey.ContentType.Equal(pkcs7.SM2OIDData) || !f.Certificate.ContentType.Equal(pkcs7.SM2OIDData):
-		return nil, nil, fmt.Errorf("%w: not a CFCA SM2 key file: content type %v, want %v",
+	case !f.EncryptedKey.ContentType.Equal(pkcs7.SM2OIDData):
+		return nil, nil, fmt.Errorf("%w: not a CFCA SM2 key file: key content type %v, want %v",
 			ErrInvalidKey, f.EncryptedKey.ContentType, pkcs7.SM2OIDData)
+	case !f.Certificate.ContentType.Equal(pkcs7.SM2OIDData):
+		return nil, nil, fmt.Errorf("%w: not a CFCA SM2 key file: certificate content type %v, want %v",
+			ErrInvalidKey, f.Certificate.ContentType, pkcs7.SM2OIDData)
 	case !f.EncryptedKey.Algorithm.Equal(pkcs.SM4.OID()) && !f.EncryptedKey.Algorithm.Equal(pkcs.SM4CBC.OID()):
 		return nil, nil, fmt.Errorf("%w: CFCA key file: key cipher %v, want SM4", ErrInvalidKey, f.EncryptedKey.Algorithm)
 	}
@@ -101,31 +103,15 @@ func ParseCFCAKey(data, password []byte) (*PrivateKey, *Certificate, error) {
 
 // cfcaDER finds the DER of a CFCA key file in base64 text, DER or PEM.
 func cfcaDER(data []byte) ([]byte, error) {
-	if len(data) > 0 && data[0] == 0x30 {
-		// A DER SEQUENCE, taken as it is: trimming "spaces" would cut
-		// binary. Text forms never start with "0" (base64 of DER starts
-		// with "M").
-		return data, nil
-	}
-	trimmed := bytes.TrimSpace(data)
-	switch {
-	case len(trimmed) == 0:
-		return nil, fmt.Errorf("%w: CFCA key file: empty input", ErrInvalidKey)
-	case bytes.Contains(trimmed, []byte("-----BEGIN")):
+	return fileDER(data, "CFCA key file", func(text []byte) ([]byte, error) {
 		// CFCA defines no PEM label; gmsm's examples use "CFCA KEY".
-		block, _ := pem.Decode(trimmed)
+		block, _ := pem.Decode(text)
 		if block == nil {
 			return nil, fmt.Errorf("%w: CFCA key file: malformed PEM", ErrInvalidKey)
 		}
-		if privateKeyTypes[block.Type] {
+		if isPrivateKeyType(block.Type) {
 			return nil, fmt.Errorf("%w: PEM type %q is a PKCS#8 or SEC1 key, not a CFCA key file: use ParseEncryptedPrivateKey", ErrInvalidKey, block.Type)
 		}
 		return block.Bytes, nil
-	default:
-		der, err := decodeBase64Text(trimmed)
-		if err != nil {
-			return nil, fmt.Errorf("%w: CFCA key file: bad base64 (the file is base64 text, DER or PEM)", ErrInvalidKey)
-		}
-		return der, nil
-	}
+	})
 }

@@ -42,8 +42,9 @@ func TestParseCFCAKey(t *testing.T) {
 	require.NoError(t, cert.PublicKey().Verify([]byte("m"), sig))
 }
 
-// A .sm2 file issued by CFCA's own test CA (from the gmsm examples): the
-// format as CFCA SADK writes it, not only as gmsm does.
+// A .sm2 file whose certificate CFCA's test CA issued, published with
+// gmsm's cfca example: a file from CFCA's side, not one gmsm wrote for
+// itself (as far as its provenance can be told).
 func TestParseCFCAKeySADKSample(t *testing.T) {
 	key, cert, err := sign.ParseCFCAKey(keyFile(t, "cfca-sadk-sample.sm2"), []byte("123456"))
 	require.NoError(t, err)
@@ -180,7 +181,8 @@ func TestParseCFCAKeyRejects(t *testing.T) {
 		"plain text":         {[]byte("hello, world"), pw, "bad base64"},
 		"base64 of text":     {[]byte(base64.StdEncoding.EncodeToString([]byte("hello, world"))), pw, "not a CFCA SM2 key file"},
 		"version 2":          {with(func(f *cfcaKeyFile) { f.Version = 2 }), pw, "version 2"},
-		"content type":       {with(func(f *cfcaKeyFile) { f.EncryptedKey.ContentType = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1} }), pw, "content type"},
+		"key content type":   {with(func(f *cfcaKeyFile) { f.EncryptedKey.ContentType = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1} }), pw, "key content type 1.2.840.113549.1.7.1"},
+		"cert content type":  {with(func(f *cfcaKeyFile) { f.Certificate.ContentType = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1} }), pw, "certificate content type 1.2.840.113549.1.7.1"},
 		"key cipher": {with(func(f *cfcaKeyFile) {
 			f.EncryptedKey.Algorithm = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
 		}), pw, "key cipher"},

@@ -91,9 +91,13 @@ func ParseEncryptedPrivateKey(data, password []byte) (*PrivateKey, error) {
 	return parsePrivateKey(data, password, false)
 }
 
-// privateKeyTypes are the PEM types parsePrivateBlock reads.
-var privateKeyTypes = map[string]bool{
-	"PRIVATE KEY": true, "EC PRIVATE KEY": true, "SM2 PRIVATE KEY": true, "ENCRYPTED PRIVATE KEY": true,
+// isPrivateKeyType reports the PEM types parsePrivateBlock reads.
+func isPrivateKeyType(pemType string) bool {
+	switch pemType {
+	case "PRIVATE KEY", "EC PRIVATE KEY", "SM2 PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
+		return true
+	}
+	return false
 }
 
 // parsePrivateKey reads the first PEM block, or, with anyBlock, the first
@@ -110,7 +114,7 @@ func parsePrivateKey(data, password []byte, anyBlock bool) (*PrivateKey, error) 
 	if block == nil {
 		return nil, fmt.Errorf("%w: malformed PEM", ErrInvalidKey)
 	}
-	for anyBlock && !privateKeyTypes[block.Type] {
+	for anyBlock && !isPrivateKeyType(block.Type) {
 		next, after := pem.Decode(rest)
 		if next == nil {
 			return nil, fmt.Errorf("%w: no private key block in the PEM (found %q)", ErrInvalidKey, block.Type)
