@@ -19,6 +19,27 @@
 // Formatting a key with fmt or slog prints only its fingerprint, never the
 // key material.
 //
+// # Key files from a CA
+//
+// A merchant is often given its key by a CA rather than making it. The two
+// forms it comes in load directly, each giving the key and its
+// [Certificate] (serial, subject, validity) once it is checked that the two
+// belong together; a certificate also loads on its own:
+//
+//	key, cert, err := sign.ParseCFCAKey(sm2File, password)          // CFCA SADK ".sm2"
+//	key, cert, err := sign.ParseKeyPair(certPEM, keyPEM, password)  // certificate + PKCS#8
+//	cert, err := sign.ParseCertificate(cerFile)                     // PEM, DER or base64
+//
+// Only SM2 keys are accepted, whatever signed the certificate; chains and
+// validity periods are not checked, since the bank trusts the key it
+// registered, not a CA. A key kept in an HSM is checked against its
+// certificate with cert.PublicKey().Equal(signer.Public()).
+//
+// [PrivateKey.MarshalEncryptedPEM] writes PBES2 with PBKDF2-HMAC-SHA256 and
+// SM4-CBC, which OpenSSL 3 reads (openssl pkey -in key.pem -passin …);
+// [ParseEncryptedPrivateKey] reads that, what OpenSSL writes (AES-256-CBC
+// or SM4-CBC), and the PBKDF2-HMAC-SM3 form of GM tools.
+//
 // # Signatures
 //
 // Every message is signed with SM3withSM2 (signer ID 1234567812345678),
@@ -27,6 +48,15 @@
 // "%", "&" and "=" escaped in keys and values so that no value can pass for
 // other fields. [SignCanonical] and [PublicKey.VerifyCanonical] hash the
 // canonical string as they build it, so a large field is never copied.
+//
+// Other tools must be given the signer ID, which SM3withSM2 hashes into
+// every signature: OpenSSL 3 uses an empty ID by default, and its
+// signatures then fail here (and ours there) with nothing else wrong. With
+// the ID, they cross both ways:
+//
+//	openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -digest sm3 \
+//	    -in msg -sigfile sig.der -pkeyopt distid:1234567812345678
+//	openssl dgst -sm3 -sign key.pem -sigopt distid:1234567812345678 msg
 //
 // # Keys outside the process
 //

@@ -1,7 +1,10 @@
 package sign_test
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/pem"
+	"strings"
 	"testing"
 
 	"github.com/xinyun-open/ewallet-go/internal/vectors"
@@ -9,7 +12,8 @@ import (
 )
 
 // Fuzz targets for every parser of outside bytes in this package. None may
-// panic; whatever they accept must behave like a key or a plaintext.
+// panic; whatever they accept must behave like a key, a certificate of that
+// key, or a plaintext.
 
 func fuzzKeys(f *testing.F) vectors.Keys {
 	keys, err := vectors.LoadKeys()
@@ -117,4 +121,99 @@ func FuzzOpen(f *testing.F) {
 			}
 		}
 	})
+}
+
+func FuzzParseCFCAKey(f *testing.F) {
+	text := keyFile(f, "merchant.sm2")
+	der, err := decodeBase64Lines(text)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(text, []byte("test-password"))
+	f.Add(der, []byte("test-password"))
+	f.Add(der, []byte("wrong"))
+	f.Add(keyFile(f, "cfca-sadk-sample.sm2"), []byte("123456"))
+	f.Add(keyFile(f, "merchant.key.pem"), []byte("test-password"))
+	f.Add([]byte("-----BEGIN CFCA KEY-----\nMAA=\n-----END CFCA KEY-----\n"), []byte("x"))
+	f.Fuzz(func(t *testing.T, data, password []byte) {
+		key, cert, err := sign.ParseCFCAKey(data, password)
+		if err != nil {
+			if key != nil || cert != nil {
+				t.Fatal("key or certificate with an error")
+			}
+			return
+		}
+		if !cert.PublicKey().Equal(key.Public()) {
+			t.Fatal("accepted a key with another key's certificate")
+		}
+		sig, err := key.Sign(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cert.PublicKey().Verify(data, sig); err != nil {
+			t.Fatal("the certificate's key does not verify the key's signature")
+		}
+	})
+}
+
+func FuzzParseCertificate(f *testing.F) {
+	pemCert := keyFile(f, "merchant.crt.pem")
+	f.Add(pemCert)
+	f.Add(keyFile(f, "test-ca.crt.pem"))
+	if c, err := sign.ParseCertificate(pemCert); err == nil {
+		f.Add(c.Raw)
+		f.Add([]byte(base64.StdEncoding.EncodeToString(c.Raw)))
+	}
+	f.Add(append(keyFile(f, "merchant.key.pem"), pemCert...))
+	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := sign.ParseCertificate(data)
+		if err != nil {
+			if c != nil {
+				t.Fatal("certificate with an error")
+			}
+			return
+		}
+		if c.PublicKey() == nil || c.SerialNumber == nil {
+			t.Fatal("accepted certificate without key or serial")
+		}
+		again, err := sign.ParseCertificate(c.Raw)
+		if err != nil || !bytes.Equal(again.Raw, c.Raw) || !again.PublicKey().Equal(c.PublicKey()) {
+			t.Fatalf("accepted certificate does not round-trip through its DER: %v", err)
+		}
+		if pub, err := sign.ParsePublicKey(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})); err != nil || !pub.Equal(c.PublicKey()) {
+			t.Fatalf("ParsePublicKey disagrees with ParseCertificate: %v", err)
+		}
+	})
+}
+
+func FuzzParseKeyPair(f *testing.F) {
+	certPEM, keyPEM := keyFile(f, "merchant.crt.pem"), keyFile(f, "merchant.key.pem")
+	f.Add(certPEM, keyPEM)
+	f.Add(keyFile(f, "test-ca.crt.pem"), keyPEM)
+	bundle := append(append([]byte(nil), certPEM...), keyPEM...)
+	f.Add(bundle, bundle)
+	if k, err := sign.ParsePrivateKey(keyPEM); err == nil {
+		f.Add(certPEM, []byte(k.Hex()))
+	}
+	f.Add([]byte(""), []byte(""))
+	f.Fuzz(func(t *testing.T, certData, keyData []byte) {
+		// No password: an encrypted key is refused before its key
+		// derivation, which would make each run slow.
+		key, cert, err := sign.ParseKeyPair(certData, keyData, nil)
+		if err != nil {
+			if key != nil || cert != nil {
+				t.Fatal("key or certificate with an error")
+			}
+			return
+		}
+		if !cert.PublicKey().Equal(key.Public()) {
+			t.Fatal("accepted a pair that does not match")
+		}
+	})
+}
+
+// decodeBase64Lines decodes base64 text broken into lines.
+func decodeBase64Lines(text []byte) ([]byte, error) {
+	return base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(text)), ""))
 }

@@ -18,7 +18,8 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 )
 
-// ErrInvalidKey is wrapped by every error of the key parsers.
+// ErrInvalidKey is wrapped by every error of the key and certificate
+// parsers, a key that does not match its certificate included.
 var ErrInvalidKey = errors.New("sign: invalid key")
 
 // PrivateKey is an SM2 private key. Its zero value is not usable; get one from
@@ -75,17 +76,33 @@ func GenerateKey() (*PrivateKey, error) {
 // algorithms are rejected. An encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY")
 // needs ParseEncryptedPrivateKey.
 func ParsePrivateKey(data []byte) (*PrivateKey, error) {
-	return parsePrivateKey(data, nil)
+	return parsePrivateKey(data, nil, false)
 }
 
 // ParseEncryptedPrivateKey loads an SM2 private key from PEM encrypted PKCS#8
 // ("ENCRYPTED PRIVATE KEY") with its password. It also accepts everything
 // ParsePrivateKey does, ignoring the password for unencrypted keys.
+//
+// It reads PBES2 as MarshalEncryptedPEM writes it, as OpenSSL 3 writes it
+// (PBKDF2-HMAC-SHA256 with AES-256-CBC or SM4-CBC: openssl genpkey …
+// -aes-256-cbc, openssl pkcs8 -topk8 -v2 sm4-cbc), and with PBKDF2-HMAC-SM3,
+// the form earlier builds of this package and GM tools write.
 func ParseEncryptedPrivateKey(data, password []byte) (*PrivateKey, error) {
-	return parsePrivateKey(data, password)
+	return parsePrivateKey(data, password, false)
 }
 
-func parsePrivateKey(data, password []byte) (*PrivateKey, error) {
+// isPrivateKeyType reports the PEM types parsePrivateBlock reads.
+func isPrivateKeyType(pemType string) bool {
+	switch pemType {
+	case "PRIVATE KEY", "EC PRIVATE KEY", "SM2 PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
+		return true
+	}
+	return false
+}
+
+// parsePrivateKey reads the first PEM block, or, with anyBlock, the first
+// private key block after other blocks (a certificate), or hex.
+func parsePrivateKey(data, password []byte, anyBlock bool) (*PrivateKey, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("%w: empty input", ErrInvalidKey)
@@ -93,10 +110,21 @@ func parsePrivateKey(data, password []byte) (*PrivateKey, error) {
 	if !bytes.Contains(trimmed, []byte("-----BEGIN")) {
 		return parsePrivateHex(string(trimmed))
 	}
-	block, _ := pem.Decode(trimmed)
+	block, rest := pem.Decode(trimmed)
 	if block == nil {
 		return nil, fmt.Errorf("%w: malformed PEM", ErrInvalidKey)
 	}
+	for anyBlock && !isPrivateKeyType(block.Type) {
+		next, after := pem.Decode(rest)
+		if next == nil {
+			return nil, fmt.Errorf("%w: no private key block in the PEM (found %q)", ErrInvalidKey, block.Type)
+		}
+		block, rest = next, after
+	}
+	return parsePrivateBlock(block, password)
+}
+
+func parsePrivateBlock(block *pem.Block, password []byte) (*PrivateKey, error) {
 	var (
 		k   *sm2.PrivateKey
 		err error
@@ -150,7 +178,8 @@ func parsePrivateHex(s string) (*PrivateKey, error) {
 }
 
 // ParsePublicKey loads an SM2 public key from PEM SubjectPublicKeyInfo
-// ("PUBLIC KEY"), from the public key of a PEM certificate ("CERTIFICATE"),
+// ("PUBLIC KEY"), from the public key of a PEM certificate ("CERTIFICATE",
+// as some banks publish their keys; ParseCertificate gives its details too),
 // or from the uncompressed point 04‖X‖Y in hex (130 characters). Points not
 // on the SM2 curve and keys of other curves are rejected.
 func ParsePublicKey(data []byte) (*PublicKey, error) {
@@ -173,10 +202,15 @@ func ParsePublicKey(data []byte) (*PublicKey, error) {
 	case "PUBLIC KEY":
 		any, err = smx509.ParsePKIXPublicKey(block.Bytes)
 	case "CERTIFICATE":
-		var cert *smx509.Certificate
-		if cert, err = smx509.ParseCertificate(block.Bytes); err == nil {
-			any = cert.PublicKey
+		c, err := smx509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: certificate: %v", ErrInvalidKey, err)
 		}
+		cert, err := newCertificate(c)
+		if err != nil {
+			return nil, err
+		}
+		return cert.key, nil
 	default:
 		return nil, fmt.Errorf("%w: PEM type %q is not a public key", ErrInvalidKey, block.Type)
 	}
@@ -226,14 +260,22 @@ func (k *PrivateKey) MarshalPEM() ([]byte, error) {
 }
 
 // MarshalEncryptedPEM returns the key as PEM encrypted PKCS#8
-// ("ENCRYPTED PRIVATE KEY"): PBES2 with PBKDF2-HMAC-SM3 and SM4-CBC.
+// ("ENCRYPTED PRIVATE KEY"): PBES2 with PBKDF2-HMAC-SHA256 (a 16-byte salt,
+// pbkdf2Rounds rounds) and SM4-CBC, a form OpenSSL 3 reads
+// (openssl pkey -in key.pem -passin …) as well as this package.
+//
+// The key derivation is HMAC-SHA256, not HMAC-SM3, because OpenSSL 3 does
+// not know the HMAC-SM3 PRF OID and refuses such files ("unsupported prf");
+// the cipher stays SM4, which it does know. The password only derives the
+// file's key, so SHA-256 there takes nothing from the SM2/SM3/SM4 use of the
+// key itself.
 func (k *PrivateKey) MarshalEncryptedPEM(password []byte) ([]byte, error) {
 	if len(password) == 0 {
 		return nil, errors.New("sign: empty password")
 	}
 	opts := &pkcs8.Opts{
 		Cipher:  pkcs.SM4CBC,
-		KDFOpts: pkcs8.PBKDF2Opts{SaltSize: 16, IterationCount: 10000, HMACHash: pkcs8.SM3},
+		KDFOpts: pkcs8.PBKDF2Opts{SaltSize: 16, IterationCount: pbkdf2Rounds, HMACHash: pkcs8.SHA256},
 	}
 	der, err := pkcs8.MarshalPrivateKey(k.k, password, opts)
 	if err != nil {
@@ -241,6 +283,12 @@ func (k *PrivateKey) MarshalEncryptedPEM(password []byte) ([]byte, error) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der}), nil
 }
+
+// pbkdf2Rounds is the PBKDF2-HMAC-SHA256 iteration count of
+// MarshalEncryptedPEM: OWASP's 2023 figure for that PRF. It costs about
+// about a tenth of a second once, when the key is loaded at start-up, and makes
+// each guess of the password as dear for an attacker who holds the file.
+const pbkdf2Rounds = 600_000
 
 // String describes the key by its public fingerprint, never by its secret.
 func (k *PrivateKey) String() string {

@@ -3,7 +3,9 @@ package sign_test
 import (
 	"bytes"
 	"context"
+	"encoding/asn1"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -120,6 +122,54 @@ func TestParseKeyErrors(t *testing.T) {
 			require.Nil(t, k)
 		})
 	}
+}
+
+// MarshalEncryptedPEM writes the PBES2 form OpenSSL 3 reads (proved with
+// the openssl CLI in openssl_test.go): PBKDF2 with HMAC-SHA256, a 16-byte
+// salt and 600000 rounds, and SM4-CBC. Pinned here too, where openssl may
+// be missing.
+func TestMarshalEncryptedPEMForm(t *testing.T) {
+	enc, err := testKey(t).MarshalEncryptedPEM([]byte("pw"))
+	require.NoError(t, err)
+	block, _ := pem.Decode(enc)
+	require.NotNil(t, block)
+	require.Equal(t, "ENCRYPTED PRIVATE KEY", block.Type)
+	var info struct {
+		Algorithm struct {
+			OID    asn1.ObjectIdentifier
+			Params struct {
+				KDF struct {
+					OID    asn1.ObjectIdentifier
+					Params struct {
+						Salt       []byte
+						Iterations int
+						KeyLength  int `asn1:"optional"`
+						PRF        struct {
+							OID  asn1.ObjectIdentifier
+							Null asn1.RawValue `asn1:"optional"`
+						}
+					}
+				}
+				Cipher struct {
+					OID asn1.ObjectIdentifier
+					IV  []byte
+				}
+			}
+		}
+		Data []byte
+	}
+	rest, err := asn1.Unmarshal(block.Bytes, &info)
+	require.NoError(t, err)
+	require.Empty(t, rest)
+	alg := info.Algorithm
+	require.Equal(t, "1.2.840.113549.1.5.13", alg.OID.String(), "PBES2")
+	require.Equal(t, "1.2.840.113549.1.5.12", alg.Params.KDF.OID.String(), "PBKDF2")
+	require.Len(t, alg.Params.KDF.Params.Salt, 16)
+	require.Equal(t, 600000, alg.Params.KDF.Params.Iterations)
+	require.Contains(t, []int{0, 16}, alg.Params.KDF.Params.KeyLength, "SM4's key length, if given")
+	require.Equal(t, "1.2.840.113549.2.9", alg.Params.KDF.Params.PRF.OID.String(), "hmacWithSHA256")
+	require.Equal(t, "1.2.156.10197.1.104.2", alg.Params.Cipher.OID.String(), "SM4-CBC")
+	require.Len(t, alg.Params.Cipher.IV, 16)
 }
 
 func TestParseSEC1AndEncryptedPKCS8(t *testing.T) {

@@ -1,6 +1,7 @@
-package sign_test
+package interop_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"strings"
@@ -15,6 +16,8 @@ import (
 
 // Interoperability with github.com/tjfoc/gmsm, the library many bank peers
 // run: signatures, C1C3C2 ciphertexts and PEM keys must cross both ways.
+
+var ctx = context.Background()
 
 func tjfocPair(t *testing.T) (*tjsm2.PrivateKey, *sign.PrivateKey) {
 	t.Helper()
