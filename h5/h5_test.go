@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
 
 	"github.com/xinyun-open/ewallet-go/h5"
@@ -47,7 +46,7 @@ func vectorBuilder(t *testing.T, now string, opts ...h5.Option) *h5.Builder {
 	c, err := wallet.NewClient(wallet.Config{
 		BaseURL: "https://sandbox.example", AppID: "sandbox-app", MerchantID: "M100000001", PrivateKey: k.merchant,
 		BankKeys: map[string]*sign.PublicKey{k.bankID: k.bank.Public(), k.bankNextID: k.bankNext.Public()},
-	}, wallet.WithClock(func() time.Time { return at }), wallet.WithEncryptKeyID(k.bankID), wallet.WithHTTPClient(&http.Client{Transport: httpmock.NewMockTransport()}))
+	}, wallet.WithClock(func() time.Time { return at }), wallet.WithEncryptKeyID(k.bankID), wallet.WithHTTPClient(&http.Client{Transport: noNetwork{}}))
 	require.NoError(t, err)
 	return h5.New(c, opts...)
 }

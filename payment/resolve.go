@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/xinyun-open/ewallet-go/internal/endpoint"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
 
@@ -46,10 +47,25 @@ func (s *Service) Resolve(ctx context.Context, req MoneyRequest, msgID string) (
 	if msgID != "" {
 		opts = append(opts, wallet.WithMsgID(msgID))
 	}
-	return settle(ctx,
+	o, err := settle(ctx,
 		func(ctx context.Context) (*Order, error) { return s.Query(ctx, req.orderNo()) },
-		func(ctx context.Context) (*Order, error) { return s.order(ctx, req, opts) },
+		func(ctx context.Context) (*Order, error) {
+			return endpoint.Call[Order](ctx, s.c, req.path(), req, opts...)
+		},
 		func(o *Order) error { return sameOrder(req, o) })
+	s.record(ctx, msgID, o, err)
+	return o, err
+}
+
+// record settles the journal entry of msgID once Resolve knows the
+// outcome, so that Recover does not resolve it again.
+func (s *Service) record(ctx context.Context, msgID string, result any, err error) {
+	if s.journal == nil || msgID == "" || wallet.IsOutcomeUnknown(err) || (err != nil && !isBankAnswer(err)) {
+		return
+	}
+	if serr := s.settle(ctx, msgID, result, err); serr != nil {
+		s.warn(ctx, "payment: journal settle failed", msgID, serr)
+	}
 }
 
 // ResolveRefund is Resolve for a refund: it queries the refund by its
@@ -62,15 +78,19 @@ func (s *Service) ResolveRefund(ctx context.Context, req RefundRequest, msgID st
 	if msgID != "" {
 		opts = append(opts, wallet.WithMsgID(msgID))
 	}
-	return settle(ctx,
+	r, err := settle(ctx,
 		func(ctx context.Context) (*Refund, error) { return s.QueryRefund(ctx, req.OutRefundNo) },
-		func(ctx context.Context) (*Refund, error) { return s.Refund(ctx, req, opts...) },
+		func(ctx context.Context) (*Refund, error) {
+			return endpoint.Call[Refund](ctx, s.c, pathRefund, req, opts...)
+		},
 		func(r *Refund) error {
 			if r.OutTradeNo != req.OutTradeNo || r.Amount != req.Amount {
 				return fmt.Errorf("payment: %w: the bank holds refund %s of another order or amount", wallet.ErrOrderConflict, req.OutRefundNo)
 			}
 			return nil
 		})
+	s.record(ctx, msgID, r, err)
+	return r, err
 }
 
 // settle is the resolution loop: query; found → done; not found → send

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"github.com/xinyun-open/ewallet-go/internal/endpoint"
@@ -23,12 +24,24 @@ const (
 
 // Service moves money in and out of users' e-accounts.
 type Service struct {
-	c *wallet.Client
+	c       *wallet.Client
+	journal Journal
+	err     error // a bad Option, returned by every call
 }
 
-// New returns the payment service of a client. A nil client gives a
-// Service whose calls fail with an error saying so.
-func New(c *wallet.Client) *Service { return &Service{c: c} }
+// New returns the payment service of a client. A nil client, or a bad
+// option, gives a Service whose calls fail with an error saying so.
+func New(c *wallet.Client, opts ...Option) *Service {
+	s := &Service{c: c}
+	for _, o := range opts {
+		if o == nil {
+			s.err = errors.New("payment: nil Option")
+			continue
+		}
+		o(s)
+	}
+	return s
+}
 
 // Recharge moves Amount fen from the bound card into the account (充值).
 //
@@ -83,6 +96,12 @@ func (s *Service) Transfer(ctx context.Context, req TransferRequest, opts ...wal
 }
 
 func (s *Service) order(ctx context.Context, req MoneyRequest, opts []wallet.CallOption) (*Order, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.journal != nil {
+		return journaled[Order](ctx, s, req.path(), req.orderNo(), req, opts)
+	}
 	return endpoint.Call[Order](ctx, s.c, req.path(), req, opts...)
 }
 
@@ -94,6 +113,12 @@ func (s *Service) order(ctx context.Context, req MoneyRequest, opts []wallet.Cal
 // ErrRefundAmountExceeded, ErrOrderConflict. When
 // wallet.IsOutcomeUnknown(err), settle it with ResolveRefund.
 func (s *Service) Refund(ctx context.Context, req RefundRequest, opts ...wallet.CallOption) (*Refund, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if s.journal != nil {
+		return journaled[Refund](ctx, s, pathRefund, req.OutRefundNo, req, opts)
+	}
 	return endpoint.Call[Refund](ctx, s.c, pathRefund, req, opts...)
 }
 
