@@ -43,7 +43,7 @@ const (
 	// faultTimeout bounds each attempt of the faulted client: far above a
 	// sandbox call (a few ms, also under -race on a loaded machine), far
 	// below faultLatency.
-	faultTimeout = 200 * time.Millisecond
+	faultTimeout = 500 * time.Millisecond
 	// faultLatency is how long the latency fault holds the bank before it
 	// acts: longer than the client waits, so the client gives up on an
 	// attempt that the bank then carries out.
@@ -75,6 +75,7 @@ const (
 	resolveBySDKRetry = "sdk-retry"
 	resolveByQuery    = "query"
 	resolveByMsgID    = "same-msg-id"
+	resolveByResolver = "payment.Resolve"
 )
 
 func TestMoneyMovesExactlyOnceUnderFaults(t *testing.T) {
@@ -82,7 +83,7 @@ func TestMoneyMovesExactlyOnceUnderFaults(t *testing.T) {
 	scenarios := 0
 	for _, op := range moneyOps {
 		for _, fault := range moneyFaults {
-			for _, mode := range []string{resolveBySDKRetry, resolveByQuery, resolveByMsgID} {
+			for _, mode := range []string{resolveBySDKRetry, resolveByQuery, resolveByMsgID, resolveByResolver} {
 				scenarios++
 				t.Run(op.name+"/"+string(fault.kind)+"/"+mode, func(t *testing.T) {
 					t.Parallel()
@@ -124,6 +125,15 @@ func TestMoneyMovesExactlyOnceUnderFaults(t *testing.T) {
 							require.Len(t, ids, 1, "an unverifiable answer is not retried")
 						}
 
+						if mode == resolveByResolver {
+							// The caller's context is done: Resolve must not run on it.
+							dead, cancel := context.WithCancel(ctx)
+							cancel()
+							told, err = req.resolve(dead, recovery, te.MsgID)
+							require.NoError(t, err, "the resolver settles every fault")
+							route = "unknown, then payment.Resolve on a dead context"
+							break
+						}
 						if mode == resolveByMsgID {
 							told, err = req.repeat(ctx, bed.ok, te.MsgID)
 							require.NoError(t, err, "the same msg_id gets the original answer, or runs now")
@@ -158,7 +168,7 @@ func TestMoneyMovesExactlyOnceUnderFaults(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, 75, scenarios, "5 money calls × 5 faults × 3 ways to resolve")
+	require.Equal(t, 100, scenarios, "5 money calls × 5 faults × 4 ways to resolve")
 }
 
 // faultBed is one sandbox with the accounts of one scenario. The client
@@ -235,6 +245,8 @@ type moneyRequest struct {
 	// return the bank's number for it (trade_no or refund_no).
 	send  func(context.Context, *payment.Service) (string, error)
 	query func(context.Context, *payment.Service) (string, error)
+	// resolve settles the call with the SDK's resolver, under msgID.
+	resolve func(ctx context.Context, s *payment.Service, msgID string) (string, error)
 	// After exactly one execution: balances, and the ledger entry each
 	// account holds for it.
 	balances map[string]int64
@@ -274,6 +286,12 @@ func refundNo(r *payment.Refund, err error) (string, error) {
 	return r.RefundNo, nil
 }
 
+func resolveOrder(req payment.MoneyRequest) func(context.Context, *payment.Service, string) (string, error) {
+	return func(ctx context.Context, s *payment.Service, msgID string) (string, error) {
+		return orderNo(s.Resolve(ctx, req, msgID))
+	}
+}
+
 func queryOrder(no string) func(context.Context, *payment.Service) (string, error) {
 	return func(ctx context.Context, s *payment.Service) (string, error) { return orderNo(s.Query(ctx, no)) }
 }
@@ -291,6 +309,7 @@ var moneyOps = []struct {
 		return moneyRequest{
 			ref: req.OutTradeNo, body: req, path: "payment/recharge",
 			send:     func(ctx context.Context, s *payment.Service) (string, error) { return orderNo(s.Recharge(ctx, req)) },
+			resolve:  resolveOrder(req),
 			query:    queryOrder(req.OutTradeNo),
 			balances: map[string]int64{b.payer: 10_000},
 			entries:  map[string]string{b.payer: "RECHARGE"},
@@ -303,6 +322,7 @@ var moneyOps = []struct {
 		return moneyRequest{
 			ref: req.OutTradeNo, body: req, pinKey: b.pin.KeyID, path: "payment/withdraw",
 			send:     func(ctx context.Context, s *payment.Service) (string, error) { return orderNo(s.Withdraw(ctx, req)) },
+			resolve:  resolveOrder(req),
 			query:    queryOrder(req.OutTradeNo),
 			balances: map[string]int64{b.payer: startBalance - 3_000},
 			entries:  map[string]string{b.payer: "WITHDRAW"},
@@ -315,6 +335,7 @@ var moneyOps = []struct {
 		return moneyRequest{
 			ref: req.OutTradeNo, body: req, pinKey: b.pin.KeyID, path: "payment/pay",
 			send:     func(ctx context.Context, s *payment.Service) (string, error) { return orderNo(s.Pay(ctx, req)) },
+			resolve:  resolveOrder(req),
 			query:    queryOrder(req.OutTradeNo),
 			balances: map[string]int64{b.payer: startBalance - 2_500},
 			entries:  map[string]string{b.payer: "PAY"},
@@ -328,6 +349,7 @@ var moneyOps = []struct {
 		return moneyRequest{
 			ref: req.OutTradeNo, body: req, pinKey: b.pin.KeyID, path: "payment/transfer",
 			send:     func(ctx context.Context, s *payment.Service) (string, error) { return orderNo(s.Transfer(ctx, req)) },
+			resolve:  resolveOrder(req),
 			query:    queryOrder(req.OutTradeNo),
 			balances: map[string]int64{b.payer: startBalance - 1_234, b.payee: 1_234},
 			entries:  map[string]string{b.payer: "TRANSFER_OUT", b.payee: "TRANSFER_IN"},
@@ -343,6 +365,9 @@ var moneyOps = []struct {
 		return moneyRequest{
 			ref: req.OutRefundNo, refund: true, body: req, path: "payment/refund",
 			send: func(ctx context.Context, s *payment.Service) (string, error) { return refundNo(s.Refund(ctx, req)) },
+			resolve: func(ctx context.Context, s *payment.Service, msgID string) (string, error) {
+				return refundNo(s.ResolveRefund(ctx, req, msgID))
+			},
 			query: func(ctx context.Context, s *payment.Service) (string, error) {
 				return refundNo(s.QueryRefund(ctx, req.OutRefundNo))
 			},
