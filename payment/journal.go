@@ -148,10 +148,41 @@ func pinKeyOf(req any) string {
 
 // Recovery is what Recover did.
 type Recovery struct {
-	Pending  int // entries found pending
-	Settled  int // settled now (the order or refund found or made, or the bank's refusal)
-	Unknown  int // still unknown (the bank could not be reached): run Recover again
-	Failures []error
+	Pending  int     `json:"pending"`  // entries found pending
+	Settled  int     `json:"settled"`  // settled now (the order or refund found or made, or the bank's refusal)
+	Unknown  int     `json:"unknown"`  // still unknown (the bank could not be reached): run Recover again
+	Failures []error `json:"failures"` // one per entry not settled, naming it
+}
+
+// MarshalJSON writes Failures as their messages.
+func (r Recovery) MarshalJSON() ([]byte, error) {
+	type plain Recovery
+	v := struct {
+		plain
+		Failures []string `json:"failures,omitempty"`
+	}{plain: plain(r)}
+	for _, f := range r.Failures {
+		v.Failures = append(v.Failures, f.Error())
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; the failures come back as
+// errors with their messages.
+func (r *Recovery) UnmarshalJSON(b []byte) error {
+	type plain Recovery
+	v := struct {
+		*plain
+		Failures []string `json:"failures"`
+	}{plain: (*plain)(r)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	r.Failures = nil
+	for _, f := range v.Failures {
+		r.Failures = append(r.Failures, errors.New(f))
+	}
+	return nil
 }
 
 // Recover settles every pending entry of the Service's journal, oldest

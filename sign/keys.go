@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -342,3 +343,35 @@ func (k *PublicKey) String() string {
 	}
 	return "sign.PublicKey(" + k.Fingerprint() + ")"
 }
+
+// MarshalJSON writes the key as the JSON string of its 04‖X‖Y hex, so that
+// a value holding a public key (a bank key list) can be stored and read
+// back.
+func (k *PublicKey) MarshalJSON() ([]byte, error) {
+	if k == nil {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + k.Hex() + `"`), nil
+}
+
+// UnmarshalJSON reads a key from a JSON string in any form ParsePublicKey
+// takes (04‖X‖Y hex, or PEM).
+func (k *PublicKey) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("%w: a public key in JSON is a string", ErrInvalidKey)
+	}
+	p, err := ParsePublicKey([]byte(s))
+	if err != nil {
+		return err
+	}
+	*k = *p
+	return nil
+}
+
+// ErrKeyJSON is returned by json.Marshal of a private key.
+var ErrKeyJSON = errors.New("sign: a private key is not written by encoding/json (MarshalEncryptedPEM writes a file for a secret store)")
+
+// MarshalJSON refuses: key material never leaves through a JSON encoder
+// by accident (a config logged or cached whole).
+func (k *PrivateKey) MarshalJSON() ([]byte, error) { return nil, ErrKeyJSON }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/asn1"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"log/slog"
@@ -341,4 +342,23 @@ func TestConcurrentUseOfOneKey(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+func TestKeysInJSON(t *testing.T) {
+	k := testKey(t)
+	b, err := json.Marshal(struct{ K *sign.PublicKey }{k.Public()})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"K":"`+k.Public().Hex()+`"}`, string(b))
+	var back struct{ K *sign.PublicKey }
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.True(t, back.K.Equal(k.Public()))
+	pem, err := k.Public().MarshalPEM()
+	require.NoError(t, err)
+	pemJSON, _ := json.Marshal(string(pem))
+	require.NoError(t, json.Unmarshal([]byte(`{"K":`+string(pemJSON)+`}`), &back), "PEM reads too")
+	require.Error(t, json.Unmarshal([]byte(`{"K":"04ab"}`), &back))
+	require.Error(t, json.Unmarshal([]byte(`{"K":7}`), &back))
+
+	_, err = json.Marshal(struct{ K *sign.PrivateKey }{k})
+	require.ErrorIs(t, err, sign.ErrKeyJSON, "key material never leaves through encoding/json")
 }

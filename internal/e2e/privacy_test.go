@@ -418,10 +418,10 @@ func fieldNames() []string {
 	return append(out, "trade_no", "refund_no", "verify_token", "sms_serial", "balance", "bound_card")
 }
 
-// Every request and response type, printed with fmt (%v %+v %#v %s %q %x)
+// The values of a real journey, printed with fmt (%v %+v %#v %s %q %x)
 // or logged with slog (text and JSON), shows personal data masked: the
 // values of a real journey, and pointers to them.
-func TestEveryTypePrintsMasked(t *testing.T) {
+func TestJourneyValuesPrintMasked(t *testing.T) {
 	t.Parallel()
 	sb := wallettest.NewServer(t, wallettest.WithoutNotifyReceiver())
 	c := sb.Client()
