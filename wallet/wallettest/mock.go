@@ -459,3 +459,48 @@ func (m *MockBank) signFields(path string, f map[string]string) error {
 	f["sign"] = sig
 	return nil
 }
+
+// OrderReply answers a money call (payment/recharge, withdraw, pay,
+// transfer) with the order the bank would make for it, echoing the
+// request's numbers, account and amount as the SDK checks, in status:
+// bank.On("payment/pay", wallettest.OrderReply(wallet.StatusSuccess)).
+func OrderReply(status wallet.OrderStatus) Responder {
+	return func(r *Request) Reply {
+		var req struct {
+			OutTradeNo     string `json:"out_trade_no"`
+			AccountNo      string `json:"account_no"`
+			PayeeAccountNo string `json:"payee_account_no"`
+			Amount         int64  `json:"amount"`
+			Subject        string `json:"subject"`
+		}
+		if err := json.Unmarshal(r.Biz, &req); err != nil {
+			return Reply{Code: wallet.ErrParamInvalid, Msg: "biz_content: not an order request"}
+		}
+		typ := map[string]wallet.OrderType{"payment/recharge": wallet.OrderRecharge, "payment/withdraw": wallet.OrderWithdraw,
+			"payment/pay": wallet.OrderPay, "payment/transfer": wallet.OrderTransfer}[r.Path]
+		now := time.Now()
+		o := wallet.Order{OutTradeNo: req.OutTradeNo, TradeNo: "B" + r.MsgID[:16], Type: typ, AccountNo: req.AccountNo,
+			PayeeAccountNo: req.PayeeAccountNo, Subject: req.Subject, Amount: req.Amount, Status: status, CreatedAt: now}
+		if status != wallet.StatusProcessing {
+			o.FinishedAt = now
+		}
+		return Reply{Biz: o}
+	}
+}
+
+// RefundReply answers payment/refund with the refund the bank would make
+// for it, echoing its numbers and amount.
+func RefundReply() Responder {
+	return func(r *Request) Reply {
+		var req struct {
+			OutTradeNo  string `json:"out_trade_no"`
+			OutRefundNo string `json:"out_refund_no"`
+			Amount      int64  `json:"amount"`
+		}
+		if err := json.Unmarshal(r.Biz, &req); err != nil {
+			return Reply{Code: wallet.ErrParamInvalid, Msg: "biz_content: not a refund request"}
+		}
+		return Reply{Biz: wallet.Refund{OutRefundNo: req.OutRefundNo, RefundNo: "BR" + r.MsgID[:16], OutTradeNo: req.OutTradeNo,
+			Amount: req.Amount, Status: wallet.StatusSuccess, RefundedAt: time.Now()}}
+	}
+}
