@@ -21,7 +21,7 @@ import (
 )
 
 // Exactly-once money movement under the sandbox's injected faults
-// (PROTOCOL.md 3.4 and 11). Every money call meets every fault on its first
+// (docs/protocol.md, sections 3.4 and 11). Every money call meets every fault on its first
 // attempt, and the merchant reaches the truth in each of the three ways the
 // SDK documents:
 //
@@ -61,7 +61,7 @@ const (
 
 var moneyFaults = []struct {
 	kind    wallettest.FaultKind
-	retried bool // PROTOCOL.md 3.4: the SDK retries it under the same msg_id
+	retried bool // docs/protocol.md, section 3.4: the SDK retries it under the same msg_id
 	acted   acted
 }{
 	{wallettest.FaultDropBeforeCommit, true, actedNo},

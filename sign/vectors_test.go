@@ -14,7 +14,7 @@ import (
 )
 
 // These tests run every entry of the conformance vectors that concerns the
-// primitives (PROTOCOL.md section 1 and 2). They live inside the package so
+// primitives (docs/protocol.md, sections 1 and 2). They live inside the package so
 // that the SM4-GCM entries can be sealed with their fixed nonce.
 
 func loadKeys(t *testing.T) vectors.Keys {

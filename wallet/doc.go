@@ -48,7 +48,7 @@
 //
 // Each call has a msg_id, the bank's idempotency key for 24 hours. The
 // client retries, with the same msg_id and a fresh timestamp, envelope and
-// signature, only what PROTOCOL.md 3.4 allows: the retryable codes
+// signature, only what docs/protocol.md, section 3.4 allows: the retryable codes
 // (SYSTEM_ERROR, SERVICE_UNAVAILABLE, RATE_LIMITED), timeouts, connection
 // errors and HTTP 429/502/503/504, with exponential backoff and jitter
 // (WithRetry, WithBackoff), until the context is done.

@@ -296,7 +296,7 @@ func badInputTable(t *testing.T, pin wallet.EncryptedPIN) []badCase {
 	return all
 }
 
-// apiFields lists every request field of every API, PROTOCOL.md section 4.
+// apiFields lists every request field of every API, docs/protocol.md, section 4.
 var apiFields = map[string][]string{
 	"wallet/query":           {"id_number", "mobile", "user_id"},
 	"account/sms/send":       {"mobile", "scene"},

@@ -31,7 +31,7 @@ const (
 	opsPerWorker    = 8
 	accountsInPlay  = 4
 	startingBalance = 500_000
-	dailyLimit      = 1_000_000 // fen, PROTOCOL.md section 8
+	dailyLimit      = 1_000_000 // fen, docs/protocol.md, section 8
 )
 
 // placed is a money call the bank accepted.
@@ -111,7 +111,7 @@ func TestConcurrentMoneyKeepsTheBooks(t *testing.T) {
 	t.Parallel()
 	sb := wallettest.NewServer(t)
 	// Business noon: the whole test falls inside one business day, so the
-	// day's limits are counted once (PROTOCOL.md 8: days turn at midnight
+	// day's limits are counted once (docs/protocol.md, section 8: days turn at midnight
 	// UTC+8).
 	now := sb.BusinessNow().In(wire.Shanghai)
 	noon := time.Date(now.Year(), now.Month(), now.Day()+1, 12, 0, 0, 0, wire.Shanghai)

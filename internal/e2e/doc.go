@@ -1,6 +1,6 @@
 // Package e2e holds the module's cross-package end-to-end tests: the SDK's
 // typed calls (wallet, account, payment, h5) against the in-process sandbox
-// bank (wallettest.NewServer), read side by side with PROTOCOL.md.
+// bank (wallettest.NewServer), read side by side with docs/protocol.md.
 //
 //   - badinput_test.go: every request field of every API refused locally
 //     with a *wallet.FieldError before any network call, and by the bank

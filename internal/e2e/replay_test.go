@@ -22,7 +22,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
-// Replay and tampering (PROTOCOL.md 3.1, 3.2, 3.4, 7 and 10): what an
+// Replay and tampering (docs/protocol.md, sections 3.1, 3.2, 3.4, 7 and 10): what an
 // eavesdropper can do with a captured request or notification, what a
 // client with a wrong clock gets, and what the client does with answers it
 // cannot verify.
@@ -44,7 +44,7 @@ func ledgerFor(sb *wallettest.Server, acct, outTradeNo string) []wallettest.Ledg
 	return out
 }
 
-// PROTOCOL.md 3.4: the bank remembers (app_id, msg_id) with the request's
+// docs/protocol.md, section 3.4: the bank remembers (app_id, msg_id) with the request's
 // fingerprint. The same msg_id and body get the original answer and move
 // no money; the same msg_id with another body is MSG_ID_CONFLICT; and an
 // envelope changed in any signed field is SIGNATURE_INVALID, so a replay
@@ -218,7 +218,7 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// PROTOCOL.md 10: a delivery is signed with a fresh timestamp; a receiver
+// docs/protocol.md, section 10: a delivery is signed with a fresh timestamp; a receiver
 // refuses one more than 300 s from its clock, and de-duplicates on
 // notify_id. The body is a real delivery of the sandbox, received at a
 // notify URL registered through the control API.
@@ -312,7 +312,7 @@ func TestReplayedNotifications(t *testing.T) {
 	})
 }
 
-// PROTOCOL.md 3.2 and 7: an answer that does not verify under a trusted
+// docs/protocol.md, sections 3.2 and 7: an answer that does not verify under a trusted
 // bank key is not an answer. The client reports the outcome unknown, never
 // the code or body such an answer carries; the merchant queries.
 func TestUntrustedAnswersAreOutcomeUnknown(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package rules holds the field rules of PROTOCOL.md (sections 3, 4, 8 and
+// Package rules holds the field rules of docs/protocol.md (sections 3, 4, 8 and
 // 9) that both the SDK and the sandbox bank enforce: identity numbers
 // (GB 11643), card numbers (Luhn), mobiles, amounts, order numbers, free
 // text, URLs, PINs and images. Each check returns nil or an error whose text

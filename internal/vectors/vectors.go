@@ -1,4 +1,4 @@
-// Package vectors loads the conformance vectors of PROTOCOL.md from the
+// Package vectors loads the conformance vectors (docs/protocol.md) from the
 // repository's testdata/vectors (a byte-for-byte copy of ../shared/vectors).
 // It is for tests only: it finds the files from its own source location.
 package vectors

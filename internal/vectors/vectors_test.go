@@ -2,8 +2,10 @@ package vectors
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -63,5 +65,45 @@ func TestEveryFileLoads(t *testing.T) {
 	}
 	if keys.BankKeyID == "" || keys.Merchant.PrivatePEM == "" {
 		t.Error("keys.json: missing fields")
+	}
+}
+
+// TestNothingPointsAtShared keeps the repository standing alone: a
+// merchant's clone has neither ../shared nor its PROTOCOL.md, so nothing
+// outside testdata/ may name them — but this package, whose one test
+// compares the copy with ../shared/vectors when that folder exists. The
+// protocol in the project's words is docs/protocol.md.
+func TestNothingPointsAtShared(t *testing.T) {
+	root := filepath.Join(Dir(), "..", "..")
+	self := filepath.Join(root, "internal", "vectors")
+	var found []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch {
+			case d.Name() == ".git", d.Name() == "testdata", d.Name() == "node_modules", path == self:
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "../shared") || strings.Contains(line, "PROTOCOL.md") {
+				rel, _ := filepath.Rel(root, path)
+				found = append(found, fmt.Sprintf("%s:%d", rel, i+1))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) > 0 {
+		t.Errorf("these point at ../shared or PROTOCOL.md, which a merchant's clone lacks; cite docs/protocol.md instead:\n%s", strings.Join(found, "\n"))
 	}
 }
