@@ -6,14 +6,15 @@
 //
 // The journey is: Verify the four factors (name, identity number, debit
 // card, the mobile reserved on that card) → SendSMS with SceneOpen to that
-// mobile → Open with the verify token, the SMS serial and the code the user
-// typed, a face photo and the user's new PIN:
+// mobile → OpenAccount with the verify token, the SMS serial and the code
+// the user typed, a face photo and the user's new PIN, encrypted on the
+// user's device (wallet.Client.PINKey says with which key):
 //
 //	svc := account.New(client)
 //	v, err := svc.Verify(ctx, account.VerifyRequest{Name: "张三", IDNumber: id, CardNo: card, Mobile: mobile})
 //	sms, err := svc.SendSMS(ctx, account.SendSMSRequest{Mobile: mobile, Scene: account.SceneOpen})
-//	pin, err := client.EncryptPIN(typedPIN) // or a ciphertext from your app
-//	acct, err := svc.Open(ctx, account.OpenRequest{UserID: "u1", VerifyToken: v.Token, Name: "张三",
+//	pin := wallet.EncryptedPIN{KeyID: fromApp.KeyID, Ciphertext: fromApp.Ciphertext} // the digits never reach you
+//	acct, err := svc.OpenAccount(ctx, account.OpenRequest{UserID: "u1", VerifyToken: v.Token, Name: "张三",
 //		IDNumber: id, CardNo: card, Mobile: mobile, SMSSerial: sms.Serial, SMSCode: typedCode,
 //		FaceImage: photo, Password: pin})
 //
@@ -33,14 +34,18 @@
 // # Personal data
 //
 // Names, identity numbers, card numbers, mobiles, SMS codes, verify tokens,
-// face images and PINs are of types that print masked with fmt and slog;
-// they travel in clear only inside the encrypted biz_content.
+// face images and PINs are of types that print masked with fmt and slog,
+// and that encoding/json refuses to write (wallet.ErrPersonalData): keep a
+// verify token between two steps of your own flow as string(v.Token). They
+// travel in clear only inside the encrypted biz_content. A face image is
+// checked from its header before it is sent: JPEG or PNG, at most 1 MiB,
+// and at most 32 MiB of pixels once decoded.
 //
 // # Retries and unknown outcomes
 //
 // The client retries what the protocol allows (see package wallet). When
-// Open ends with wallet.IsOutcomeUnknown(err), ask wallet.Client.Query whether
-// the account exists before opening again.
+// OpenAccount ends with wallet.IsOutcomeUnknown(err), ask
+// wallet.Client.Query whether the account exists before opening again.
 //
 // # Testing
 //

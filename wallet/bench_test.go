@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
@@ -115,7 +116,10 @@ func BenchmarkDo(b *testing.B) {
 		b.Fatal(err)
 	}
 	raw, _ := json.Marshal(answer)
-	c := bank.Client(wallet.WithHTTPClient(&http.Client{Transport: cannedBank{raw}}))
+	// The canned answer's timestamp is the client's clock: a real answer is
+	// checked against a 300 s window.
+	at := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	c := bank.Client(wallet.WithHTTPClient(&http.Client{Transport: cannedBank{raw}}), wallet.WithClock(func() time.Time { return at }))
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := benchQuery.Validate(); err != nil {
