@@ -10,7 +10,6 @@ require (
 	github.com/jarcoal/httpmock v1.4.2
 	github.com/stretchr/testify v1.12.1
 	github.com/tjfoc/gmsm v1.4.1
-	go.etcd.io/bbolt v1.5.0
 )
 
 require (

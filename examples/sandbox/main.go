@@ -3,7 +3,7 @@
 // it:
 //
 //	go run ./examples/sandbox
-//	go run ./examples/sandbox -addr 127.0.0.1:9000 -state sandbox-state.db -notify-scale 0.01
+//	go run ./examples/sandbox -addr 127.0.0.1:9000 -state sandbox-state.jsonl -notify-scale 0.01
 //
 // On start it prints the base URL, the test app id and merchant id, and the
 // folder where it wrote the test merchant's key pair and the bank's public
@@ -38,7 +38,7 @@ func main() {
 
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:8360", "listen address")
-	state := flag.String("state", "", "bbolt file that keeps the bank's state across restarts (default: memory only)")
+	state := flag.String("state", "", "file that keeps the bank's state across restarts, JSON lines (default: memory only)")
 	scale := flag.Float64("notify-scale", 1, "multiplies the notification retry schedule (0.01 turns 15 s into 150 ms)")
 	keysDir := flag.String("keys-dir", "", "folder for the test key PEM files (default: a new temporary folder)")
 	verbose := flag.Bool("v", false, "log every API call")

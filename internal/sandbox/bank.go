@@ -37,8 +37,11 @@ type Options struct {
 	// HTTPClient delivers notifications; default a client with
 	// NotifyTimeout.
 	HTTPClient *http.Client
-	// StatePath, when set, is a bbolt file that keeps merchants, accounts,
-	// orders, refunds, ledgers and the business clock across restarts.
+	// StatePath, when set, is a file that keeps merchants, accounts,
+	// orders, refunds, ledgers and the business clock across restarts: a
+	// log of JSON lines, one per saved change, fsynced, compacted at each
+	// start (persist.go). A lock file StatePath+".lock" beside it keeps a
+	// second sandbox off it.
 	StatePath string
 	// Logger receives the sandbox's log; personal data is never logged.
 	// Default: discard.
@@ -305,6 +308,28 @@ func (b *Bank) AdvanceClock(d time.Duration) time.Time {
 		}
 	}
 	return b.BusinessNow()
+}
+
+// AdvanceClockToNext moves the business clock forward to the next
+// hour:minute of the UTC+8 wall clock (or leaves it there if it reads that
+// already) and returns the new business time. A test that counts on one
+// business day (daily limits, PIN locks, SMS counts) starts with, say,
+// AdvanceClockToNext(10, 0), so that a run near midnight cannot see the
+// day turn over half-way.
+func (b *Bank) AdvanceClockToNext(hour, minute int) (time.Time, error) {
+	if hour < 0 || hour > 23 || minute < 0 || minute > 59 {
+		return time.Time{}, errors.New("sandbox: time of day must be 00:00 to 23:59")
+	}
+	_, err := b.st.update(func(tx *txn) *apiError {
+		if d := nextTimeOfDay(tx.now, hour, minute).Sub(tx.now); d > 0 {
+			tx.stagedMeta().ClockOffset += int64(d)
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, errors.New("sandbox: the clock could not be saved")
+	}
+	return b.BusinessNow(), nil
 }
 
 // BusinessNow is the sandbox's business time: the real clock plus every

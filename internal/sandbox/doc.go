@@ -18,8 +18,8 @@
 // The zero Options are a working bank: the test merchant "sandbox-app" /
 // "M100000001", the two bank keys bank-2026-01 (signing) and bank-2026-07,
 // the real clock, memory only. Options.StatePath keeps merchants, accounts,
-// orders, refunds, ledgers and the business clock in a bbolt file across
-// restarts. Every built-in key is a TEST key (testkeys.go), published on
+// orders, refunds, ledgers and the business clock across restarts, in a
+// log of JSON lines written with the standard library alone (persist.go). Every built-in key is a TEST key (testkeys.go), published on
 // purpose.
 //
 // # Authentication

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xinyun-open/ewallet-go/internal/rules"
+	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
 
@@ -30,7 +31,7 @@ import (
 // sandbox is checked against the protocol, not against the SDK.
 
 // testStart is the real-clock time most tests run at.
-var testStart = time.Date(2026, 11, 25, 16, 0, 0, 0, shanghai)
+var testStart = time.Date(2026, 11, 25, 16, 0, 0, 0, wire.Shanghai)
 
 // fakeClock is a settable real clock shared by the bank and the client.
 type fakeClock struct {

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/xinyun-open/ewallet-go/sign"
 )
 
@@ -119,9 +117,9 @@ type personKey struct{ merchantID, idNumber string }
 // slip past a limit. The expensive work (signatures, decryption, image
 // decoding) happens outside it.
 type store struct {
-	db  *bolt.DB // nil: memory only
-	log *slog.Logger
-	now func() time.Time // real clock; business time adds offset
+	file *stateFile // nil: memory only
+	log  *slog.Logger
+	now  func() time.Time // real clock; business time adds offset
 
 	mu       sync.Mutex
 	accounts map[string]*account
@@ -140,6 +138,7 @@ type store struct {
 	// wait behind a transaction that is saving to disk.
 	merchMu   sync.RWMutex
 	merchants map[string]*merchantRec
+	savedApps map[string]bool // registered or loaded: kept in the state file
 }
 
 func newStore(now func() time.Time, log *slog.Logger) *store {
@@ -153,6 +152,7 @@ func newStore(now func() time.Time, log *slog.Logger) *store {
 		ledgers:   map[string][]LedgerEntry{},
 		eph:       newEphemeral(),
 		merchants: map[string]*merchantRec{},
+		savedApps: map[string]bool{},
 	}
 }
 
@@ -171,12 +171,18 @@ func (s *store) merchant(appID string) *merchantRec {
 func (s *store) putMerchant(m *merchantRec) error {
 	s.merchMu.Lock()
 	defer s.merchMu.Unlock()
-	if s.db != nil {
-		if err := s.db.Update(func(btx *bolt.Tx) error { return saveMerchant(btx, m) }); err != nil {
+	if s.file != nil {
+		// The file is shared with the transactions, whose lock orders
+		// the appends (lock order: merchMu, then mu).
+		s.mu.Lock()
+		err := s.file.append(&stateLine{Merchants: []merchantFile{merchantRecord(m)}})
+		s.mu.Unlock()
+		if err != nil {
 			return err
 		}
 	}
 	s.merchants[m.AppID] = m
+	s.savedApps[m.AppID] = true
 	return nil
 }
 
@@ -331,8 +337,8 @@ func (tx *txn) dirty() bool {
 // when the save fails, so memory and file never disagree.
 func (tx *txn) commit() error {
 	s := tx.s
-	if s.db != nil && tx.dirty() {
-		if err := s.db.Update(tx.save); err != nil {
+	if s.file != nil && tx.dirty() {
+		if err := s.file.append(tx.line()); err != nil {
 			return err
 		}
 	}
