@@ -209,10 +209,19 @@ func (b *Bank) isClosing() bool {
 // ServeHTTP serves the signed API under /api/v1/, the H5 pages under /h5/
 // and the control API under /sandbox/. The bank may be mounted under a
 // prefix (/bank/api/v1/...): the signed path always starts at /api/v1/ or
-// /h5/.
+// /h5/. Routing reads the path as the client sent it, escapes and all,
+// never r.URL.Path: "%3F" is not "?" and "%2F" is not "/", so a path can
+// never be made to look like another after decoding (docs/protocol.md,
+// section 2).
 func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Path
+	p := requestPath(r)
 	if sub, ok := under(p, "/api/v1/"); ok {
+		if !plainPath(p[:len(p)-len(sub)]) || !signablePath(sub) {
+			// Not a path the bank signs for: no signed answer at all, so
+			// that nothing chosen by the sender is ever signed as a path.
+			writeError(w, http.StatusNotFound, "not found: an API path is /api/v1/ and segments of a-z and _")
+			return
+		}
 		b.serveAPI(w, r, sub)
 		return
 	}
@@ -224,7 +233,18 @@ func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.h5.serve(w, r, p[:len(p)-len(sub)], sub)
 		return
 	}
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found: the sandbox serves /api/v1/..., /h5/... and /sandbox/..."})
+	writeError(w, http.StatusNotFound, "not found: the sandbox serves /api/v1/..., /h5/... and /sandbox/...")
+}
+
+// requestPath is the request's path exactly as the client sent it (the
+// request line without the query), or its escaped form when the request
+// did not come off the wire.
+func requestPath(r *http.Request) string {
+	if p := r.RequestURI; strings.HasPrefix(p, "/") {
+		p, _, _ = strings.Cut(p, "?")
+		return p
+	}
+	return r.URL.EscapedPath()
 }
 
 // under finds the part of path from prefix on, at the start or after a
@@ -237,6 +257,38 @@ func under(path, prefix string) (string, bool) {
 		return path[i:], true
 	}
 	return "", false
+}
+
+// signablePath reports whether p has the only form of API path the bank
+// signs an answer for: /api/v1/ and one or more /-separated segments of
+// lowercase letters and "_" (docs/protocol.md, section 2).
+func signablePath(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/api/v1/")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, seg := range strings.Split(rest, "/") {
+		if seg == "" {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			if c := seg[i]; (c < 'a' || c > 'z') && c != '_' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// plainPath reports whether a mount prefix holds only letters, digits and
+// "/_.~-": no escapes, nothing a decoder could turn into something else.
+func plainPath(p string) bool {
+	for _, c := range p {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/_.~-", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // Credentials returns the built-in test merchant and the bank's public
@@ -288,10 +340,24 @@ func safeID(field, v string) error {
 	if v == "" {
 		return fmt.Errorf("sandbox: %s is required", field)
 	}
-	if safeField(v, "") == "" {
+	if !printableID(v) {
 		return fmt.Errorf("sandbox: %s must be 1 to 64 printable ASCII characters", field)
 	}
 	return nil
+}
+
+// printableID reports whether v is 1 to 64 printable ASCII characters
+// without spaces: the form of app and merchant ids.
+func printableID(v string) bool {
+	if v == "" || len(v) > 64 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // AdvanceClock moves the business clock forward by d and returns the new

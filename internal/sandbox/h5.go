@@ -123,17 +123,6 @@ func (s *h5Site) serve(w http.ResponseWriter, r *http.Request, base, sub string)
 	}
 }
 
-// plainPath reports whether a mount prefix holds only letters, digits and
-// "/_.~-".
-func plainPath(p string) bool {
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/_.~-", c)) {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *h5Site) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 	if name != "h5.css" {
 		http.NotFound(w, r)
@@ -164,7 +153,7 @@ func (s *h5Site) serveLink(w http.ResponseWriter, r *http.Request, base, page st
 	if lerr != nil {
 		// The query is not logged: it is the merchant's signed link, and
 		// nothing in it is needed to explain the refusal.
-		s.b.log.Info("sandbox: h5 link refused", "page", safeField(page, "?"), "reason", lerr.kind, "field", lerr.field)
+		s.b.log.Info("sandbox: h5 link refused", "page", page, "reason", lerr.kind, "field", lerr.field)
 		s.renderError(w, base, lerr)
 		return
 	}

@@ -128,7 +128,7 @@ func h5SubjectRule(s string) error { return rules.Text(s, 128) }
 
 // paramErr is the 参数错误 page for one field.
 func paramErr(field, why string) *h5Error {
-	return &h5Error{kind: h5ErrParam, field: safeField(field, "(无法显示的字段名)"), why: why}
+	return &h5Error{kind: h5ErrParam, field: field, why: why}
 }
 
 // verifyLink checks a link before anything renders, in the order of the
