@@ -502,6 +502,7 @@ func TestCloseAccount(t *testing.T) {
 
 func TestGrayscaleDetection(t *testing.T) {
 	t.Parallel()
+	f := newFixture(t)
 	for name, tc := range map[string]struct {
 		img  string
 		gray bool
@@ -513,7 +514,7 @@ func TestGrayscaleDetection(t *testing.T) {
 	} {
 		face, err := decodeFaceImage("face_image", tc.img)
 		require.Nil(t, err, name)
-		verdict := checkFace("face_image", face)
+		verdict := f.bank.core.checkFace("face_image", face)
 		if tc.gray {
 			require.NotNil(t, verdict, name)
 			require.Equal(t, codeFaceMismatch, verdict.code, name)

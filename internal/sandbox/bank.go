@@ -158,7 +158,7 @@ func New(opts Options) (*Bank, error) {
 		now: opts.Now, signer: keys.signer, lookup: b.st.merchant, log: opts.Logger,
 		ctx: ctx, cancel: cancel,
 	}
-	b.core = &core{st: b.st, log: opts.Logger, notify: b.notify.send}
+	b.core = &core{st: b.st, log: opts.Logger, notify: b.notify.send, decodes: make(chan struct{}, maxFaceDecodes)}
 	b.apis = b.apiTable()
 	if b.h5, err = newH5Site(b); err != nil {
 		cancel()

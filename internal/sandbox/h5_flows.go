@@ -255,7 +255,12 @@ func takeFace(r *http.Request, f *h5Form) *h5Step {
 	if err != nil || len(data) > rules.MaxImageBytes {
 		return &h5Step{err: "人脸照片无法读取，请重新上传。"}
 	}
-	if _, err := rules.ImageFormat(data); err != nil {
+	// The bank's format step, headers only: a photo whose pixels would not
+	// fit is refused here, before anything decodes it.
+	if _, err := faceFormat("face_image", data); err != nil {
+		if strings.HasPrefix(err.msg, "face_image: would decode") {
+			return &h5Step{err: "照片像素过多，请上传较小的照片。"}
+		}
 		return &h5Step{err: "请上传 JPEG 或 PNG 格式的照片。"}
 	}
 	f.face, f.faceLabel = data, "已上传照片"
