@@ -46,6 +46,12 @@ type Options struct {
 	// Logger receives the sandbox's log; personal data is never logged.
 	// Default: discard.
 	Logger *slog.Logger
+	// Addr is the address the sandbox is served at, as clients name it
+	// ("sandbox.internal:8360"). The control API (/sandbox/...) answers a
+	// request whose Host is a loopback name or address, or this address's
+	// host; anything else (a browser led there by DNS rebinding, say) gets
+	// HTTP 403. Empty: loopback only.
+	Addr string
 }
 
 // Merchant is a registered merchant app: its channel (MerchantID), the
@@ -99,6 +105,7 @@ type Bank struct {
 	msgs    *msgCache
 	faults  faultSet
 	apis    map[string]apiSpec
+	addr    string // Options.Addr
 	h5      *h5Site
 	testKey *sign.PrivateKey // the built-in merchant's private key
 
@@ -150,6 +157,7 @@ func New(opts Options) (*Bank, error) {
 		st:      newStore(opts.Now, opts.Logger),
 		msgs:    newMsgCache(),
 		testKey: testKey,
+		addr:    opts.Addr,
 		closing: make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -329,11 +337,33 @@ func (b *Bank) RegisterMerchant(m Merchant) error {
 			return fmt.Errorf("sandbox: notify_url: %w", err)
 		}
 	}
-	if err := b.st.putMerchant(&merchantRec{AppID: m.AppID, MerchantID: m.MerchantID, PublicKey: m.PublicKey, NotifyURL: m.NotifyURL}); err != nil {
+	prev, err := b.st.putMerchant(&merchantRec{AppID: m.AppID, MerchantID: m.MerchantID, PublicKey: m.PublicKey, NotifyURL: m.NotifyURL})
+	if err != nil {
 		return fmt.Errorf("sandbox: save merchant: %w", err)
 	}
 	b.log.Info("sandbox: merchant registered", "app_id", m.AppID, "merchant_id", m.MerchantID, "key", m.PublicKey.Fingerprint())
+	// Where notifications go is what a developer most often gets wrong:
+	// every change of it is a line of its own.
+	switch {
+	case prev == nil && m.NotifyURL != "":
+		b.log.Info("sandbox: notify URL registered", "app_id", m.AppID, "merchant_id", m.MerchantID, "notify_url", m.NotifyURL)
+	case prev != nil && prev.NotifyURL != m.NotifyURL:
+		b.log.Info("sandbox: notify URL changed", "app_id", m.AppID, "merchant_id", m.MerchantID,
+			"from", prev.NotifyURL, "notify_url", m.NotifyURL)
+	}
 	return nil
+}
+
+// Merchants lists the registered merchant apps, the built-in test
+// merchant included, by app id, each with its current notify URL
+// (GET /sandbox/merchants).
+func (b *Bank) Merchants() []Merchant {
+	list := b.st.merchantList()
+	out := make([]Merchant, 0, len(list))
+	for _, m := range list {
+		out = append(out, Merchant{AppID: m.AppID, MerchantID: m.MerchantID, PublicKey: m.PublicKey, NotifyURL: m.NotifyURL})
+	}
+	return out
 }
 
 func safeID(field, v string) error {

@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"cmp"
+	"slices"
 	"log/slog"
 	"maps"
 	"sync"
@@ -167,8 +169,21 @@ func (s *store) merchant(appID string) *merchantRec {
 	return s.merchants[appID]
 }
 
-// putMerchant registers or replaces an app and saves it.
-func (s *store) putMerchant(m *merchantRec) error {
+// merchantList is every registered app, by app id.
+func (s *store) merchantList() []*merchantRec {
+	s.merchMu.RLock()
+	defer s.merchMu.RUnlock()
+	out := make([]*merchantRec, 0, len(s.merchants))
+	for _, m := range s.merchants {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b *merchantRec) int { return cmp.Compare(a.AppID, b.AppID) })
+	return out
+}
+
+// putMerchant registers or replaces an app and saves it; it returns the
+// record it replaced, nil for a new app.
+func (s *store) putMerchant(m *merchantRec) (*merchantRec, error) {
 	s.merchMu.Lock()
 	defer s.merchMu.Unlock()
 	if s.file != nil {
@@ -178,12 +193,13 @@ func (s *store) putMerchant(m *merchantRec) error {
 		err := s.file.append(&stateLine{Merchants: []merchantFile{merchantRecord(m)}})
 		s.mu.Unlock()
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
+	prev := s.merchants[m.AppID]
 	s.merchants[m.AppID] = m
 	s.savedApps[m.AppID] = true
-	return nil
+	return prev, nil
 }
 
 // update runs fn as one transaction: everything fn staged is saved (when a
