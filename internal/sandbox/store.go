@@ -2,9 +2,9 @@ package sandbox
 
 import (
 	"cmp"
-	"slices"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
