@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/sandbox/h5site"
+
 	"github.com/xinyun-open/ewallet-go/internal/rules"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
@@ -106,7 +108,7 @@ type Bank struct {
 	faults  faultSet
 	apis    map[string]apiSpec
 	addr    string // Options.Addr
-	h5      *h5Site
+	h5      *h5site.Site
 	testKey *sign.PrivateKey // the built-in merchant's private key
 
 	closeOnce sync.Once
@@ -168,7 +170,7 @@ func New(opts Options) (*Bank, error) {
 	}
 	b.core = &core{st: b.st, log: opts.Logger, notify: b.notify.send, decodes: make(chan struct{}, maxFaceDecodes)}
 	b.apis = b.apiTable()
-	if b.h5, err = newH5Site(b); err != nil {
+	if b.h5, err = h5site.New(h5Bank{b}, opts.Logger); err != nil {
 		cancel()
 		return nil, err
 	}
@@ -224,7 +226,7 @@ func (b *Bank) isClosing() bool {
 func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := requestPath(r)
 	if sub, ok := under(p, "/api/v1/"); ok {
-		if !plainPath(p[:len(p)-len(sub)]) || !signablePath(sub) {
+		if !h5site.PlainPath(p[:len(p)-len(sub)]) || !signablePath(sub) {
 			// Not a path the bank signs for: no signed answer at all, so
 			// that nothing chosen by the sender is ever signed as a path.
 			writeError(w, http.StatusNotFound, "not found: an API path is /api/v1/ and segments of a-z and _")
@@ -238,7 +240,7 @@ func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sub, ok := under(p, "/h5/"); ok {
-		b.h5.serve(w, r, p[:len(p)-len(sub)], sub)
+		b.h5.Serve(w, r, p[:len(p)-len(sub)], sub)
 		return
 	}
 	writeError(w, http.StatusNotFound, "not found: the sandbox serves /api/v1/..., /h5/... and /sandbox/...")
@@ -283,17 +285,6 @@ func signablePath(p string) bool {
 			if c := seg[i]; (c < 'a' || c > 'z') && c != '_' {
 				return false
 			}
-		}
-	}
-	return true
-}
-
-// plainPath reports whether a mount prefix holds only letters, digits and
-// "/_.~-": no escapes, nothing a decoder could turn into something else.
-func plainPath(p string) bool {
-	for _, c := range p {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/_.~-", c)) {
-			return false
 		}
 	}
 	return true

@@ -27,7 +27,7 @@ import (
 )
 
 // The test client below is deliberately independent of package wallet: it
-// builds envelopes from PROTOCOL.md with the sign package alone, so that the
+// builds envelopes from docs/protocol.md with the sign package alone, so that the
 // sandbox is checked against the protocol, not against the SDK.
 
 // testStart is the real-clock time most tests run at.
