@@ -365,3 +365,30 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// TestAdvanceClockToNext: the business clock moves forward to the next
+// time of day asked for (UTC+8), stays when it reads it already, and never
+// goes back.
+func TestAdvanceClockToNext(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t) // real clock 2026-11-25 16:00 UTC+8
+	at, err := f.bank.AdvanceClockToNext(10, 0)
+	require.NoError(t, err)
+	require.Equal(t, "2026-11-26 10:00:00", formatTime(at))
+	at, err = f.bank.AdvanceClockToNext(10, 0)
+	require.NoError(t, err)
+	require.Equal(t, "2026-11-26 10:00:00", formatTime(at), "already there")
+	at, err = f.bank.AdvanceClockToNext(23, 59)
+	require.NoError(t, err)
+	require.Equal(t, "2026-11-26 23:59:00", formatTime(at))
+	at, err = f.bank.AdvanceClockToNext(0, 0)
+	require.NoError(t, err)
+	require.Equal(t, "2026-11-27 00:00:00", formatTime(at))
+	for _, bad := range [][2]int{{24, 0}, {-1, 0}, {10, 60}} {
+		_, err = f.bank.AdvanceClockToNext(bad[0], bad[1])
+		require.Error(t, err)
+	}
+	require.Equal(t, "2026-11-27 00:00:00", formatTime(f.bank.BusinessNow()))
+	// Envelope time is untouched.
+	require.Equal(t, testStart, f.clock.Now())
+}

@@ -64,6 +64,18 @@ type fixture struct {
 
 type fixtureOption func(*Options)
 
+// sameDay moves the business clock to the next 10:00 UTC+8 and returns
+// that time. A test that counts on one business day (a daily limit, a PIN
+// lock, SMS or verification counts) starts with it, so that the minutes
+// and hours it advances can never cross midnight, whenever it runs.
+func (f *fixture) sameDay() time.Time {
+	f.t.Helper()
+	at, err := f.bank.AdvanceClockToNext(10, 0)
+	require.NoError(f.t, err)
+	require.Equal(f.t, "10:00:00", at.In(wire.Shanghai).Format("15:04:05"))
+	return at
+}
+
 func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
 	clock := newFakeClock(testStart)

@@ -93,6 +93,7 @@ func newFixtureAt(tb testing.TB, start time.Time) *fixture {
 func TestConcurrentPaymentsRespectTheLimit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // one daily limit
 	acct, _ := f.newAccount()
 	f.recharge(f.c, acct, 5_000_000)
 	const n = 24

@@ -15,6 +15,7 @@ import (
 func TestCompleteH5EveryPage(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	type outcome struct {
 		result string // the return's result, or ""
 		err    string // else: part of the error

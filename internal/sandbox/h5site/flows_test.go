@@ -136,6 +136,7 @@ func TestH5OpenWithoutPrefill(t *testing.T) {
 func TestH5OpenFinalFailure(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	p := f.person()
 	b := f.browser()
 	b.open(f.link("open", nil))
@@ -238,6 +239,7 @@ func TestH5AmountFixedByLink(t *testing.T) {
 func TestH5WithdrawFlow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	acct, _ := f.newAccount()
 	f.recharge(acct, 10000)
 	b := f.browser()
@@ -262,6 +264,7 @@ func TestH5WithdrawFlow(t *testing.T) {
 func TestH5PayFlow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	rcv := f.receiver()
 	acct, _ := f.newAccount()
 	f.recharge(acct, 10000)
@@ -288,6 +291,7 @@ func TestH5PayFlow(t *testing.T) {
 func TestH5PayLockedPINFails(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	rcv := f.receiver()
 	acct, _ := f.newAccount()
 	f.recharge(acct, 10000)
@@ -349,6 +353,7 @@ func TestH5PayInsufficientBalance(t *testing.T) {
 func TestH5CardFlow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	acct, _ := f.newAccount()
 	newCard := cardNumber("6228", 99)
 	b := f.browser()
@@ -379,6 +384,7 @@ func TestH5CardFlow(t *testing.T) {
 func TestH5PasswordFlow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	acct, p := f.newAccount()
 	f.recharge(acct, 100)
 	// Lock the PIN first (five wrong PINs on the withdraw page): the reset
@@ -455,6 +461,7 @@ func TestH5CloseFlow(t *testing.T) {
 func TestH5WalletSession(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	acct, p := f.newAccount()
 	f.recharge(acct, 123456)
 	b := f.browser()

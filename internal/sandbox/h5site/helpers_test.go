@@ -96,6 +96,15 @@ func newFixture(t testing.TB, opts ...func(*sandbox.Options)) *fixture {
 	return f
 }
 
+// sameDay moves the business clock to the next 10:00 UTC+8: a test that
+// counts on one business day (PIN tries, the verification limit) starts
+// there, so that it never sees the day turn over, whenever it runs.
+func (f *fixture) sameDay() {
+	f.t.Helper()
+	_, err := f.bank.AdvanceClockToNext(10, 0)
+	require.NoError(f.t, err)
+}
+
 // nonce is a fresh link nonce.
 func nonce() string {
 	var b [12]byte
