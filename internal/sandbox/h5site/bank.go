@@ -40,23 +40,31 @@ type Directory interface {
 // the bank's own page), answering a Refusal where the API answers an error
 // code.
 type Operations interface {
+	// Account reads an account of who's channel (account/query).
 	Account(who Caller, accountNo string) (Account, *Refusal)
 	// HolderMobile is the mobile the bank holds for an account: the SMS of
 	// a password reset or a closure goes there.
 	HolderMobile(who Caller, accountNo string) (string, *Refusal)
 	// PINTriesLeft is how many wrong PINs the account may still take today.
 	PINTriesLeft(who Caller, accountNo string) int
+	// SendSMS sends a code to mobile for scene (account/sms/send).
 	SendSMS(who Caller, mobile, scene string) (serial string, _ *Refusal)
+	// Verify is the four-factor check (account/verify).
 	Verify(who Caller, f Factors) (token string, _ *Refusal)
+	// Open opens an account (account/open).
 	Open(who Caller, r OpenRequest) (accountNo string, _ *Refusal)
+	// Recharge, Withdraw and Pay are the money calls of the same names.
 	Recharge(who Caller, m Money) (Order, *Refusal)
 	Withdraw(who Caller, m Money, pin string) (Order, *Refusal)
 	Pay(who Caller, m Money, pin string) (Order, *Refusal)
 	// PaymentFailed notifies the merchant that a pay page ended without
 	// paying (PAYMENT_FAILED).
 	PaymentFailed(who Caller, m Money)
+	// ChangeCard binds another card (account/card/change).
 	ChangeCard(who Caller, r CardChange, pin string) (BoundCard, *Refusal)
+	// ResetPassword sets a new PIN (account/password/reset).
 	ResetPassword(who Caller, r Reset, newPIN string) *Refusal
+	// Close closes an account (account/close).
 	Close(who Caller, r Closure, pin string) *Refusal
 }
 
@@ -165,6 +173,7 @@ type Refusal struct {
 	Reason string
 }
 
+// Error reads "CODE: field: reason" (or "CODE: reason").
 func (r *Refusal) Error() string {
 	if r.Field != "" {
 		return r.Code + ": " + r.Field + ": " + r.Reason

@@ -51,6 +51,7 @@ type PageError struct {
 	Message string
 }
 
+// Error says which page refused what, and the page's own words.
 func (e *PageError) Error() string {
 	if e.Page == "" {
 		return "h5: link refused (" + e.Kind + "): " + e.Message
