@@ -295,3 +295,42 @@ func TestFaceDecodesAreBounded(t *testing.T) {
 	}
 	<-c.decodes
 }
+
+// TestFaceDecodesBoundTheHeap: eight concurrent calls that reach the face
+// step with the largest image the format step allows (32 MiB of pixels)
+// decode two at a time: the heap holds about two images, not eight. Not
+// parallel: the heap is measured.
+func TestFaceDecodesBoundTheHeap(t *testing.T) {
+	f := newFixture(t)
+	big := base64.StdEncoding.EncodeToString(craftPNG(t, 4096, 2048, 8, 6, 0, false))
+	var args []map[string]any
+	for range 8 {
+		a := f.openArgs(f.c, f.person())
+		a["face_image"] = big
+		args = append(args, a)
+	}
+	reqs := prebuilt(f.c, openPath, args)
+	w := watchHeap()
+	var wg sync.WaitGroup
+	for _, req := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := f.c.send(req)
+			require.NoError(t, r.verifyErr)
+			// Decoded, then judged: this image is nearly all black.
+			require.Equal(t, codeFaceMismatch, r.code, r.msg)
+		}()
+	}
+	wg.Wait()
+	w.end()
+	t.Logf("8 concurrent account/open with a 4096×2048 RGBA image (32 MiB decoded) each: heap peak +%.1f MiB, %.1f MiB allocated",
+		mib(w.grew()), mib(w.allocated()))
+	require.GreaterOrEqual(t, w.allocated(), uint64(8*32<<20), "every image was decoded")
+	// Live: at most two images of 32 MiB. The collector lets the heap grow
+	// to twice the live data before it runs (GOGC=100), so the peak stays
+	// under 2 × 2 × 32 MiB and some slack, whatever the number of calls
+	// (measured: +130 MiB; with eight decode slots instead, +260 MiB).
+	require.Equal(t, 2, maxFaceDecodes)
+	require.Less(t, w.grew(), uint64(5*(32<<20)), "at most two decodes at a time")
+}
