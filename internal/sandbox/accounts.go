@@ -92,6 +92,13 @@ func (c *core) walletQuery(who caller, a walletQueryArgs) (any, *apiError) {
 // openAccount opens a channel Class II account. Order (docs/protocol.md):
 // formats → age → card → ACCOUNT_ALREADY_OPENED → token → SMS → face →
 // PIN → open.
+//
+// The face image is decoded only once everything before the face step has
+// passed (section 11): a first transaction runs those steps and changes
+// nothing unless one fails (a wrong SMS code still counts), the image is
+// decoded outside the store lock, and a second transaction runs the steps
+// again — state may have moved in between — then the face verdict, the PIN
+// and the opening.
 func (c *core) openAccount(who caller, a openArgs, pin pinValue) (accountView, *apiError) {
 	if err := firstInvalid(
 		required("user_id", a.UserID, rules.UserID),
@@ -116,25 +123,37 @@ func (c *core) openAccount(who caller, a openArgs, pin pinValue) (accountView, *
 	); err != nil {
 		return accountView{}, err
 	}
-	// The face is decoded here, outside the store lock; its verdict is
-	// answered at the face step.
-	faceVerdict := checkFace("face_image", face)
 
-	var out accountView
-	err = c.run(func(tx *txn) *apiError {
+	beforeFace := func(tx *txn) (*verifyToken, *smsSerial, *apiError) {
 		if err := checkApplicant(a.IDNumber, a.CardNo, tx.now); err != nil {
-			return err
+			return nil, nil, err
 		}
 		if _, ok := tx.s.people[personKey{who.MerchantID, a.IDNumber}]; ok {
-			return failCode(codeAccountAlreadyOpened)
+			return nil, nil, failCode(codeAccountAlreadyOpened)
 		}
 		e := &tx.s.eph
 		tok := e.tokens[a.VerifyToken]
 		if tok == nil || tok.used || !tx.now.Before(tok.expires) || tok.merchantID != who.MerchantID ||
 			tok.name != a.Name || tok.idNumber != a.IDNumber || tok.cardNo != a.CardNo || tok.mobile != a.Mobile {
-			return failCode(codeVerifyTokenInvalid)
+			return nil, nil, failCode(codeVerifyTokenInvalid)
 		}
 		sms, err := e.checkSMS(who.MerchantID, a.SMSSerial, a.SMSCode, a.Mobile, sceneOpen, tx.now)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tok, sms, nil
+	}
+	if err := c.run(func(tx *txn) *apiError {
+		_, _, err := beforeFace(tx)
+		return err
+	}); err != nil {
+		return accountView{}, err
+	}
+	faceVerdict := c.checkFace("face_image", face)
+
+	var out accountView
+	err = c.run(func(tx *txn) *apiError {
+		tok, sms, err := beforeFace(tx)
 		if err != nil {
 			return err
 		}
@@ -247,7 +266,8 @@ func (c *core) changeCard(who caller, a cardChangeArgs, pin pinValue) (cardChang
 
 // resetPassword sets a new PIN and lifts a lock. Order: formats → account →
 // status → holder's id_number → SMS (RESET_PASSWORD, the account's mobile)
-// → face → new PIN → reset.
+// → face → new PIN → reset. As in openAccount, the face image is decoded
+// only after the steps before it passed.
 func (c *core) resetPassword(who caller, a resetArgs, pin pinValue) (resetView, *apiError) {
 	if err := firstInvalid(
 		required("account_no", a.AccountNo, rules.AccountNo),
@@ -264,18 +284,32 @@ func (c *core) resetPassword(who caller, a resetArgs, pin pinValue) (resetView, 
 	if err := firstInvalid(pinGiven(pin)); err != nil {
 		return resetView{}, err
 	}
-	faceVerdict := checkFace("face_image", face)
+
+	beforeFace := func(tx *txn) (*account, *smsSerial, *apiError) {
+		acct, err := tx.usableAccount(who.MerchantID, a.AccountNo)
+		if err != nil {
+			return nil, nil, err
+		}
+		if a.IDNumber != acct.IDNumber {
+			return nil, nil, paramInvalid("id_number", "does not match the account holder")
+		}
+		sms, err := tx.s.eph.checkSMS(who.MerchantID, a.SMSSerial, a.SMSCode, acct.Mobile, sceneResetPassword, tx.now)
+		if err != nil {
+			return nil, nil, err
+		}
+		return acct, sms, nil
+	}
+	if err := c.run(func(tx *txn) *apiError {
+		_, _, err := beforeFace(tx)
+		return err
+	}); err != nil {
+		return resetView{}, err
+	}
+	faceVerdict := c.checkFace("face_image", face)
 
 	var out resetView
 	err = c.run(func(tx *txn) *apiError {
-		acct, err := tx.usableAccount(who.MerchantID, a.AccountNo)
-		if err != nil {
-			return err
-		}
-		if a.IDNumber != acct.IDNumber {
-			return paramInvalid("id_number", "does not match the account holder")
-		}
-		sms, err := tx.s.eph.checkSMS(who.MerchantID, a.SMSSerial, a.SMSCode, acct.Mobile, sceneResetPassword, tx.now)
+		acct, sms, err := beforeFace(tx)
 		if err != nil {
 			return err
 		}

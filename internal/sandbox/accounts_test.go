@@ -216,6 +216,7 @@ func clone(m map[string]any) map[string]any {
 func TestVerifyFourFactorsAndLimit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // five failures in one day
 	p := f.person()
 	r := f.c.ok(verifyPath, p.factors())
 	var v verifyView
@@ -255,6 +256,7 @@ func TestVerifyFourFactorsAndLimit(t *testing.T) {
 func TestSMSRules(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // ten sends in one day
 	mobile := "13911112222"
 	f.sms(f.c, mobile, "OPEN")
 	f.c.fails(codeSMSTooFrequent, smsSend, map[string]any{"mobile": mobile, "scene": "OPEN"})
@@ -406,6 +408,8 @@ func TestChangeCard(t *testing.T) {
 func TestPasswordLockAndReset(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	start := f.sameDay() // five wrong PINs in one day
+	midnight := nextTimeOfDay(start, 0, 0)
 	acct, p := f.newAccount()
 	f.recharge(f.c, acct, 10_000)
 	withdraw := func(pin string) map[string]any {
@@ -421,8 +425,8 @@ func TestPasswordLockAndReset(t *testing.T) {
 	f.c.fails(codePasswordLocked, "/api/v1/payment/pay", f.payArgs(f.c, acct, 1))
 	require.Equal(t, int64(10_000), f.balance(f.c, acct))
 
-	// The lock lifts at midnight UTC+8 (testStart is 16:00).
-	f.bank.AdvanceClock(7*time.Hour + 59*time.Minute)
+	// The lock lifts at midnight UTC+8, not a minute earlier.
+	f.bank.AdvanceClock(midnight.Sub(f.bank.BusinessNow()) - time.Minute)
 	f.c.fails(codePasswordLocked, "/api/v1/payment/withdraw", withdraw(goodPIN))
 	f.bank.AdvanceClock(time.Minute)
 	f.c.ok("/api/v1/payment/withdraw", withdraw(goodPIN))
@@ -454,7 +458,7 @@ func TestPasswordLockAndReset(t *testing.T) {
 	require.Equal(t, "new_password: is required", r.msg)
 	a["new_password"] = f.c.pin("246813")
 	r = f.c.ok(resetPath, a)
-	require.Equal(t, "2026-11-26 00:00:00", r.obj(t)["reset_at"])
+	require.Equal(t, formatTime(midnight), r.obj(t)["reset_at"])
 	f.c.fails(codePasswordIncorrect, "/api/v1/payment/withdraw", withdraw(goodPIN))
 	f.c.ok("/api/v1/payment/withdraw", withdraw("246813"))
 
@@ -502,6 +506,7 @@ func TestCloseAccount(t *testing.T) {
 
 func TestGrayscaleDetection(t *testing.T) {
 	t.Parallel()
+	f := newFixture(t)
 	for name, tc := range map[string]struct {
 		img  string
 		gray bool
@@ -513,7 +518,7 @@ func TestGrayscaleDetection(t *testing.T) {
 	} {
 		face, err := decodeFaceImage("face_image", tc.img)
 		require.Nil(t, err, name)
-		verdict := checkFace("face_image", face)
+		verdict := f.bank.core.checkFace("face_image", face)
 		if tc.gray {
 			require.NotNil(t, verdict, name)
 			require.Equal(t, codeFaceMismatch, verdict.code, name)

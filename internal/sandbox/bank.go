@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/sandbox/h5site"
+
 	"github.com/xinyun-open/ewallet-go/internal/rules"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
@@ -37,12 +39,21 @@ type Options struct {
 	// HTTPClient delivers notifications; default a client with
 	// NotifyTimeout.
 	HTTPClient *http.Client
-	// StatePath, when set, is a bbolt file that keeps merchants, accounts,
-	// orders, refunds, ledgers and the business clock across restarts.
+	// StatePath, when set, is a file that keeps merchants, accounts,
+	// orders, refunds, ledgers and the business clock across restarts: a
+	// log of JSON lines, one per saved change, fsynced, compacted at each
+	// start (persist.go). A lock file StatePath+".lock" beside it keeps a
+	// second sandbox off it.
 	StatePath string
 	// Logger receives the sandbox's log; personal data is never logged.
 	// Default: discard.
 	Logger *slog.Logger
+	// Addr is the address the sandbox is served at, as clients name it
+	// ("sandbox.internal:8360"). The control API (/sandbox/...) answers a
+	// request whose Host is a loopback name or address, or this address's
+	// host; anything else (a browser led there by DNS rebinding, say) gets
+	// HTTP 403. Empty: loopback only.
+	Addr string
 }
 
 // Merchant is a registered merchant app: its channel (MerchantID), the
@@ -96,7 +107,8 @@ type Bank struct {
 	msgs    *msgCache
 	faults  faultSet
 	apis    map[string]apiSpec
-	h5      *h5Site
+	addr    string // Options.Addr
+	h5      *h5site.Site
 	testKey *sign.PrivateKey // the built-in merchant's private key
 
 	closeOnce sync.Once
@@ -147,6 +159,7 @@ func New(opts Options) (*Bank, error) {
 		st:      newStore(opts.Now, opts.Logger),
 		msgs:    newMsgCache(),
 		testKey: testKey,
+		addr:    opts.Addr,
 		closing: make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -155,9 +168,9 @@ func New(opts Options) (*Bank, error) {
 		now: opts.Now, signer: keys.signer, lookup: b.st.merchant, log: opts.Logger,
 		ctx: ctx, cancel: cancel,
 	}
-	b.core = &core{st: b.st, log: opts.Logger, notify: b.notify.send}
+	b.core = &core{st: b.st, log: opts.Logger, notify: b.notify.send, decodes: make(chan struct{}, maxFaceDecodes)}
 	b.apis = b.apiTable()
-	if b.h5, err = newH5Site(b); err != nil {
+	if b.h5, err = h5site.New(h5Bank{b}, opts.Logger); err != nil {
 		cancel()
 		return nil, err
 	}
@@ -206,10 +219,19 @@ func (b *Bank) isClosing() bool {
 // ServeHTTP serves the signed API under /api/v1/, the H5 pages under /h5/
 // and the control API under /sandbox/. The bank may be mounted under a
 // prefix (/bank/api/v1/...): the signed path always starts at /api/v1/ or
-// /h5/.
+// /h5/. Routing reads the path as the client sent it, escapes and all,
+// never r.URL.Path: "%3F" is not "?" and "%2F" is not "/", so a path can
+// never be made to look like another after decoding (docs/protocol.md,
+// section 2).
 func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Path
+	p := requestPath(r)
 	if sub, ok := under(p, "/api/v1/"); ok {
+		if !h5site.PlainPath(p[:len(p)-len(sub)]) || !signablePath(sub) {
+			// Not a path the bank signs for: no signed answer at all, so
+			// that nothing chosen by the sender is ever signed as a path.
+			writeError(w, http.StatusNotFound, "not found: an API path is /api/v1/ and segments of a-z and _")
+			return
+		}
 		b.serveAPI(w, r, sub)
 		return
 	}
@@ -218,10 +240,21 @@ func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sub, ok := under(p, "/h5/"); ok {
-		b.h5.serve(w, r, p[:len(p)-len(sub)], sub)
+		b.h5.Serve(w, r, p[:len(p)-len(sub)], sub)
 		return
 	}
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found: the sandbox serves /api/v1/..., /h5/... and /sandbox/..."})
+	writeError(w, http.StatusNotFound, "not found: the sandbox serves /api/v1/..., /h5/... and /sandbox/...")
+}
+
+// requestPath is the request's path exactly as the client sent it (the
+// request line without the query), or its escaped form when the request
+// did not come off the wire.
+func requestPath(r *http.Request) string {
+	if p := r.RequestURI; strings.HasPrefix(p, "/") {
+		p, _, _ = strings.Cut(p, "?")
+		return p
+	}
+	return r.URL.EscapedPath()
 }
 
 // under finds the part of path from prefix on, at the start or after a
@@ -234,6 +267,27 @@ func under(path, prefix string) (string, bool) {
 		return path[i:], true
 	}
 	return "", false
+}
+
+// signablePath reports whether p has the only form of API path the bank
+// signs an answer for: /api/v1/ and one or more /-separated segments of
+// lowercase letters and "_" (docs/protocol.md, section 2).
+func signablePath(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/api/v1/")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, seg := range strings.Split(rest, "/") {
+		if seg == "" {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			if c := seg[i]; (c < 'a' || c > 'z') && c != '_' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Credentials returns the built-in test merchant and the bank's public
@@ -274,21 +328,57 @@ func (b *Bank) RegisterMerchant(m Merchant) error {
 			return fmt.Errorf("sandbox: notify_url: %w", err)
 		}
 	}
-	if err := b.st.putMerchant(&merchantRec{AppID: m.AppID, MerchantID: m.MerchantID, PublicKey: m.PublicKey, NotifyURL: m.NotifyURL}); err != nil {
+	prev, err := b.st.putMerchant(&merchantRec{AppID: m.AppID, MerchantID: m.MerchantID, PublicKey: m.PublicKey, NotifyURL: m.NotifyURL})
+	if err != nil {
 		return fmt.Errorf("sandbox: save merchant: %w", err)
 	}
 	b.log.Info("sandbox: merchant registered", "app_id", m.AppID, "merchant_id", m.MerchantID, "key", m.PublicKey.Fingerprint())
+	// Where notifications go is what a developer most often gets wrong:
+	// every change of it is a line of its own.
+	switch {
+	case prev == nil && m.NotifyURL != "":
+		b.log.Info("sandbox: notify URL registered", "app_id", m.AppID, "merchant_id", m.MerchantID, "notify_url", m.NotifyURL)
+	case prev != nil && prev.NotifyURL != m.NotifyURL:
+		b.log.Info("sandbox: notify URL changed", "app_id", m.AppID, "merchant_id", m.MerchantID,
+			"from", prev.NotifyURL, "notify_url", m.NotifyURL)
+	}
 	return nil
+}
+
+// Merchants lists the registered merchant apps, the built-in test
+// merchant included, by app id, each with its current notify URL
+// (GET /sandbox/merchants).
+func (b *Bank) Merchants() []Merchant {
+	list := b.st.merchantList()
+	out := make([]Merchant, 0, len(list))
+	for _, m := range list {
+		out = append(out, Merchant{AppID: m.AppID, MerchantID: m.MerchantID, PublicKey: m.PublicKey, NotifyURL: m.NotifyURL})
+	}
+	return out
 }
 
 func safeID(field, v string) error {
 	if v == "" {
 		return fmt.Errorf("sandbox: %s is required", field)
 	}
-	if safeField(v, "") == "" {
+	if !printableID(v) {
 		return fmt.Errorf("sandbox: %s must be 1 to 64 printable ASCII characters", field)
 	}
 	return nil
+}
+
+// printableID reports whether v is 1 to 64 printable ASCII characters
+// without spaces: the form of app and merchant ids.
+func printableID(v string) bool {
+	if v == "" || len(v) > 64 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // AdvanceClock moves the business clock forward by d and returns the new
@@ -305,6 +395,28 @@ func (b *Bank) AdvanceClock(d time.Duration) time.Time {
 		}
 	}
 	return b.BusinessNow()
+}
+
+// AdvanceClockToNext moves the business clock forward to the next
+// hour:minute of the UTC+8 wall clock (or leaves it there if it reads that
+// already) and returns the new business time. A test that counts on one
+// business day (daily limits, PIN locks, SMS counts) starts with, say,
+// AdvanceClockToNext(10, 0), so that a run near midnight cannot see the
+// day turn over half-way.
+func (b *Bank) AdvanceClockToNext(hour, minute int) (time.Time, error) {
+	if hour < 0 || hour > 23 || minute < 0 || minute > 59 {
+		return time.Time{}, errors.New("sandbox: time of day must be 00:00 to 23:59")
+	}
+	_, err := b.st.update(func(tx *txn) *apiError {
+		if d := nextTimeOfDay(tx.now, hour, minute).Sub(tx.now); d > 0 {
+			tx.stagedMeta().ClockOffset += int64(d)
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, errors.New("sandbox: the clock could not be saved")
+	}
+	return b.BusinessNow(), nil
 }
 
 // BusinessNow is the sandbox's business time: the real clock plus every

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -19,6 +22,10 @@ const maxControlBody = 1 << 20
 // 200 on success, 400 {"error": ...} on a bad request (404 for an unknown
 // path or account, 405 for a wrong method).
 func (b *Bank) serveControl(w http.ResponseWriter, r *http.Request, path string) {
+	if msg := b.controlRefusal(r); msg != "" {
+		writeError(w, http.StatusForbidden, msg)
+		return
+	}
 	rest := strings.TrimPrefix(path, "/sandbox/")
 	switch rest {
 	case "credentials":
@@ -27,8 +34,14 @@ func (b *Bank) serveControl(w http.ResponseWriter, r *http.Request, path string)
 		}
 		return
 	case "merchants":
-		if method(w, r, http.MethodPost) {
+		switch r.Method {
+		case http.MethodGet:
+			b.controlMerchantList(w)
+		case http.MethodPost:
 			b.controlMerchant(w, r)
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			writeError(w, http.StatusMethodNotAllowed, "use GET or POST")
 		}
 		return
 	case "clock":
@@ -70,7 +83,64 @@ func (b *Bank) serveControl(w http.ResponseWriter, r *http.Request, path string)
 			return
 		}
 	}
-	writeError(w, http.StatusNotFound, "no control endpoint at "+path)
+	writeError(w, http.StatusNotFound, "no such control endpoint")
+}
+
+// controlRefusal is why a control request is refused (HTTP 403), or "".
+// The control API is unsigned and hands out the test keys, and a
+// developer's browser can reach a sandbox on loopback: a page of another
+// site must not drive it (docs/protocol.md, section 11). So the Host must
+// be a loopback name or address or the sandbox's own address (a
+// DNS-rebound name is not), an Origin must be the sandbox's own, and a
+// POST must be application/json, which no cross-site form can send
+// without a CORS preflight the sandbox never grants.
+func (b *Bank) controlRefusal(r *http.Request) string {
+	if !b.controlHost(r.Host) {
+		return "the control API answers only on a loopback host or the sandbox's own address"
+	}
+	if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
+		return "the control API refuses requests from another origin"
+	}
+	if r.Method == http.MethodPost {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != "application/json" {
+			return "a control POST must have Content-Type: application/json"
+		}
+	}
+	return ""
+}
+
+// controlHost reports whether a request's Host may reach the control API.
+func (b *Bank) controlHost(host string) bool {
+	h := hostName(host)
+	if h == "" {
+		return false
+	}
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+		return true
+	}
+	return b.addr != "" && strings.EqualFold(h, hostName(b.addr))
+}
+
+// hostName is the host of a host[:port], without brackets.
+func hostName(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+}
+
+// sameOrigin reports whether an Origin header names the host the request
+// was sent to.
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+		return false // "null" included
+	}
+	return strings.EqualFold(u.Host, host)
 }
 
 func method(w http.ResponseWriter, r *http.Request, want string) bool {
@@ -132,6 +202,18 @@ func (b *Bank) controlMerchant(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, in)
+}
+
+func (b *Bank) controlMerchantList(w http.ResponseWriter) {
+	out := []merchantJSON{}
+	for _, m := range b.Merchants() {
+		pem, err := m.PublicKey.MarshalPEM()
+		if err != nil {
+			pem = []byte(m.PublicKey.Hex())
+		}
+		out = append(out, merchantJSON{AppID: m.AppID, MerchantID: m.MerchantID, PublicKey: string(pem), NotifyURL: m.NotifyURL})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"merchants": out})
 }
 
 func (b *Bank) controlClock(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,9 @@ type core struct {
 	st     *store
 	log    *slog.Logger
 	notify func(event)
+	// decodes is a semaphore of maxFaceDecodes slots, one per face image
+	// being decoded (face.go).
+	decodes chan struct{}
 }
 
 // caller is the merchant app on whose behalf an operation runs. Its

@@ -60,18 +60,16 @@ func readObject(data []byte) ([]member, *member, error) {
 	return out, nil, nil
 }
 
-// safeField is a member name fit to quote in an error message: a short
-// printable ASCII name, else a stand-in, since a name is attacker-chosen.
-func safeField(name, standIn string) string {
-	if name == "" || len(name) > 64 {
-		return standIn
+// envelopeField reports whether name is a field of the request envelope
+// (docs/protocol.md, section 3.1): only those are named in a message; a
+// member of any other name is the sender's text and is not repeated.
+func envelopeField(name string) bool {
+	switch name {
+	case "app_id", "merchant_id", "msg_id", "timestamp", "version", "sign_type",
+		"encrypt_type", "encrypt_key", "encrypt_key_id", "biz_content", "sign":
+		return true
 	}
-	for i := 0; i < len(name); i++ {
-		if name[i] <= ' ' || name[i] > '~' {
-			return standIn
-		}
-	}
-	return name
+	return false
 }
 
 // parseEnvelope reads the request body: one flat JSON object whose values
@@ -79,7 +77,10 @@ func safeField(name, standIn string) string {
 func parseEnvelope(body []byte) (map[string]string, *apiError) {
 	members, dup, err := readObject(body)
 	if errors.Is(err, errDuplicate) {
-		return nil, paramInvalid(safeField(dup.key, "body"), "appears twice")
+		if envelopeField(dup.key) {
+			return nil, paramInvalid(dup.key, "appears twice")
+		}
+		return nil, paramInvalid("body", "a member appears twice")
 	}
 	if err != nil {
 		return nil, paramInvalid("body", "must be one JSON object whose values are all strings")
@@ -88,7 +89,10 @@ func parseEnvelope(body []byte) (map[string]string, *apiError) {
 	for _, m := range members {
 		var s string
 		if len(m.raw) == 0 || m.raw[0] != '"' || json.Unmarshal(m.raw, &s) != nil {
-			return nil, paramInvalid(safeField(m.key, "body"), "must be a string")
+			if envelopeField(m.key) {
+				return nil, paramInvalid(m.key, "must be a string")
+			}
+			return nil, paramInvalid("body", "a member is not a string")
 		}
 		fields[m.key] = s
 	}
@@ -98,25 +102,30 @@ func parseEnvelope(body []byte) (map[string]string, *apiError) {
 // decodeBiz decodes the plaintext biz_content into dst, a pointer to an
 // argument struct whose fields are strings or int64 amounts, named by
 // their json tags. Unknown members and members of the wrong JSON type are
-// PARAM_INVALID naming the member: a typo in a hand-built request is
-// caught, not ignored.
+// PARAM_INVALID, naming the member when it is a field of the API and
+// with a fixed text when it is not (the name is then the sender's, and an
+// answer never repeats it): a typo in a hand-built request is caught, not
+// ignored.
 func decodeBiz(plain []byte, dst any) *apiError {
 	if len(bytes.TrimSpace(plain)) == 0 {
 		plain = []byte("{}")
 	}
 	members, dup, err := readObject(plain)
+	v := reflect.ValueOf(dst).Elem()
+	t := v.Type()
 	if errors.Is(err, errDuplicate) {
-		return paramInvalid(safeField(dup.key, "biz_content"), "appears twice")
+		if fieldIndex(t, dup.key) >= 0 {
+			return paramInvalid(dup.key, "appears twice")
+		}
+		return paramInvalid("biz_content", "a member appears twice")
 	}
 	if err != nil {
 		return paramInvalid("biz_content", "must be one JSON object")
 	}
-	v := reflect.ValueOf(dst).Elem()
-	t := v.Type()
 	for _, m := range members {
 		i := fieldIndex(t, m.key)
 		if i < 0 {
-			return paramInvalid(safeField(m.key, "biz_content"), "is not a field of this API")
+			return paramInvalid("biz_content", "a member is not a field of this API")
 		}
 		f := v.Field(i)
 		switch f.Kind() {

@@ -1,12 +1,13 @@
-// Package sandbox is the bank side of the e-wallet protocol (PROTOCOL.md),
-// complete and stateful, as an http.Handler: merchant developers run every
-// example against it and merchant CI runs its tests against it. It is not a
-// canned mock: it signs, verifies and encrypts like the bank, keeps
-// balances, orders and limits, and sends notifications with retries.
+// Package sandbox is the bank side of the e-wallet protocol
+// (docs/protocol.md), complete and stateful, as an http.Handler: merchant
+// developers run every example against it and merchant CI runs its tests
+// against it. It is not a canned mock: it signs, verifies and encrypts like
+// the bank, keeps balances, orders and limits, and sends notifications with
+// retries.
 //
-// It depends on sign, internal/rules and internal/mask only, never on the
-// client (wallet and the service packages), so that the two sides cannot
-// hide each other's mistakes.
+// It depends on sign, internal/rules, internal/mask and internal/wire only
+// (and its own h5site), never on the client (wallet and the service
+// packages), so that the two sides cannot hide each other's mistakes.
 //
 // # Starting one
 //
@@ -18,32 +19,43 @@
 // The zero Options are a working bank: the test merchant "sandbox-app" /
 // "M100000001", the two bank keys bank-2026-01 (signing) and bank-2026-07,
 // the real clock, memory only. Options.StatePath keeps merchants, accounts,
-// orders, refunds, ledgers and the business clock in a bbolt file across
-// restarts. Every built-in key is a TEST key (testkeys.go), published on
-// purpose.
+// orders, refunds, ledgers and the business clock across restarts, in a
+// log of JSON lines written with the standard library alone (persist.go).
+// Every built-in key is a TEST key (testkeys.go), published on purpose.
 //
 // # Authentication
 //
-// Every POST /api/v1/... runs the gateway checks of docs/protocol.md in
-// order: envelope form, app, merchant, timestamp (±300 s on the real
-// clock), path, SM3withSM2 signature, encryption required for the 🔒 APIs,
-// decryption under the bank key named by encrypt_key_id. Every answer is
-// signed by the current signing key, errors included; a SUCCESS answer to an
-// encrypted request is encrypted to the merchant's key.
+// The bank signs only for a path of the signed form, read as the client
+// sent it (never URL-decoded): /api/v1/ and segments of a-z and _, after
+// an optional plain mount prefix. Any other path under /api/v1 gets an
+// unsigned HTTP 404; a well-formed path that names no API the signed
+// API_NOT_FOUND. Every POST to an API then runs the gateway checks of
+// docs/protocol.md in order: envelope form, app, merchant, timestamp
+// (±300 s on the real clock), path, SM3withSM2 signature, encryption
+// required for the 🔒 APIs, decryption under the bank key named by
+// encrypt_key_id. Every answer is signed by the current signing key,
+// errors included; a SUCCESS answer to an encrypted request is encrypted
+// to the merchant's key. An answer echoes app_id only for a registered
+// app and msg_id only in its protocol form, so that nothing the sender
+// chose comes back under the bank's signature.
 //
 // # H5 pages
 //
 // GET /h5/{page}?{link} serves the eight bank-hosted pages of section 9
-// (h5.go): the link is verified (signature, 10-minute window, single-use
-// nonce, fields, encrypted prefill) before anything renders, then the flow
-// runs in a 30-minute server-side session through the same business
-// operations as the API, and ends with a signed 303 to return_url.
+// through the h5site package, which talks to the bank only through a small
+// interface (h5.go) over the same business core as the API: the link is
+// verified (signature, 10-minute window, single-use nonce, fields,
+// encrypted prefill) before anything renders, then the flow runs in a
+// 30-minute server-side session and ends with a signed 303 to return_url.
+// CompleteH5 runs a flow without a browser, through the same handlers.
 //
 // # Errors
 //
-// Answers carry the codes of PROTOCOL.md section 6. PARAM_INVALID messages
-// read "field: reason" and never echo a value. Unknown biz_content fields
-// and fields of the wrong JSON type are refused, naming the field.
+// Answers carry the codes of docs/protocol.md section 6. msg is always the
+// bank's own text: PARAM_INVALID reads "field: reason" with a field of the
+// protocol, never a value; a member the API does not define is refused
+// with a fixed text ("biz_content: a member is not a field of this API"),
+// as its name is the sender's.
 //
 // # Retries and idempotency
 //
@@ -67,12 +79,25 @@
 //
 // Business time (limits and their turnover, SMS and token expiry, order
 // times) runs on a clock that AdvanceClock (POST /sandbox/clock) moves
-// forward; envelope timestamps stay on the real clock. InjectFault (POST
+// forward; envelope timestamps stay on the real clock. A test that counts
+// on one business day starts with AdvanceClockToNext(10, 0), so that a run
+// near midnight UTC+8 cannot see the day turn over. InjectFault (POST
 // /sandbox/faults) adds latency, HTTP 503, dropped connections before or
 // after the bank acts, and bad signatures. Test data: the SMS code is always
 // 123456; a name containing 不符 or a mobile ending 0000 fails the
 // four-factor check; cards starting with 4 or 5 are credit cards; a
-// grayscale face image fails the face check.
+// grayscale face image fails the face check. A face image is sized from
+// its header (more than 32 MiB of pixels is PARAM_INVALID naming
+// face_image) and decoded only after every cheaper check of the call has
+// passed, two at a time per bank.
+//
+// # Control API
+//
+// /sandbox/... is unsigned, so it answers only programs on the machine: a
+// request whose Host is not a loopback name or address (or Options.Addr),
+// that carries an Origin of another site, or that POSTs anything but
+// application/json gets HTTP 403. Merchants (GET /sandbox/merchants) lists
+// the registered apps and their notify URLs.
 //
 // The business operations are methods of an internal core type with typed
 // arguments, so that the H5 pages run the same rules as the API.

@@ -60,14 +60,13 @@ type smsSerial struct {
 }
 
 // verifyFailKey counts failed four-factor checks per identity and business
-// day, bank-wide: PROTOCOL.md section 8 counts "for one id_number", so
-// trying another channel does not reset the count.
+// day, bank-wide: docs/protocol.md counts "for one id_number", so trying
+// another channel does not reset the count.
 type verifyFailKey struct{ idNumber, day string }
 
-// smsSendKey counts SMS sends per mobile and scene, bank-wide: PROTOCOL.md
-// section 8 limits sends "per mobile and scene", which protects the
-// holder's phone whichever merchant asks. (docs/protocol.md says per
-// merchant; PROTOCOL.md wins.)
+// smsSendKey counts SMS sends per mobile and scene, bank-wide
+// (docs/protocol.md, "SMS"), which protects the holder's phone whichever
+// merchant asks.
 type smsSendKey struct{ mobile, scene string }
 
 type smsSendCounter struct {

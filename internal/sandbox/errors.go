@@ -1,6 +1,6 @@
 package sandbox
 
-// The answer codes of PROTOCOL.md section 6.
+// The answer codes of docs/protocol.md, section 6.
 const (
 	codeSuccess = "SUCCESS"
 

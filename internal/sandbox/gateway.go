@@ -101,7 +101,8 @@ func (b *Bank) answer(w http.ResponseWriter, r *http.Request, path string) reply
 		return rep
 	}
 	if r.Method != http.MethodPost {
-		rep = reply{res: result{code: codeAPINotFound, msg: "APIs take POST, not " + safeField(r.Method, "another method")}}
+		// The method is the sender's: the message does not repeat it.
+		rep = reply{res: result{code: codeAPINotFound, msg: "APIs take POST"}}
 		return rep
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
@@ -134,7 +135,13 @@ func (b *Bank) authenticate(path string, body []byte) (*inbound, *reply) {
 	if perr != nil {
 		return nil, &reply{res: errResult(perr)}
 	}
-	rep := &reply{appID: echoAppID(fields["app_id"])}
+	// A signed answer carries only values the bank has validated: the
+	// app_id of a registered app, a msg_id of the protocol's form.
+	m := b.st.merchant(fields["app_id"])
+	rep := &reply{}
+	if m != nil {
+		rep.appID = m.AppID
+	}
 	if rules.MsgID(fields["msg_id"]) == nil {
 		rep.msgID = fields["msg_id"]
 	}
@@ -146,7 +153,6 @@ func (b *Bank) authenticate(path string, body []byte) (*inbound, *reply) {
 	if err := envelopeFormat(fields); err != nil {
 		return end(err)
 	}
-	m := b.st.merchant(fields["app_id"])
 	if m == nil {
 		return end(failCode(codeAppInvalid))
 	}
@@ -159,7 +165,7 @@ func (b *Bank) authenticate(path string, body []byte) (*inbound, *reply) {
 	}
 	spec, ok := b.apis[path]
 	if !ok {
-		return end(fail(codeAPINotFound, "no API at "+path))
+		return end(failCode(codeAPINotFound))
 	}
 	if err := m.PublicKey.VerifyCanonical(path, fields, fields["sign"]); err != nil {
 		return end(failCode(codeSignatureInvalid))
@@ -220,15 +226,6 @@ func envelopeFormat(f map[string]string) *apiError {
 		return paramInvalid("encrypt_type", "must be SM4-GCM or empty")
 	}
 	return nil
-}
-
-// echoAppID returns the app_id to echo, or "" when it is not a plausible id
-// (it is attacker-chosen and goes back into a signed answer).
-func echoAppID(s string) string {
-	if safeField(s, "") == "" {
-		return ""
-	}
-	return s
 }
 
 // execute is the idempotency step and the API itself.

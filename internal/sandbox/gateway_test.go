@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/xinyun-open/ewallet-go/internal/rules"
+	"github.com/xinyun-open/ewallet-go/internal/sandbox/h5site"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
 
@@ -128,7 +130,8 @@ func TestGatewayStrictBizContent(t *testing.T) {
 	f := newFixture(t)
 	acct, _ := f.newAccount()
 	cases := []struct{ biz, msg string }{
-		{`{"id_number":"x","mobile":"13800138000","user_id":"u1","idnumber":"typo"}`, "idnumber: is not a field of this API"},
+		{`{"id_number":"x","mobile":"13800138000","user_id":"u1","idnumber":"typo"}`, "biz_content: a member is not a field of this API"},
+		{`{"idnumber":"a","idnumber":"b"}`, "biz_content: a member appears twice"},
 		{`{"id_number":110101,"mobile":"13800138000","user_id":"u1"}`, "id_number: must be a string"},
 		{`{"id_number":null,"mobile":"13800138000","user_id":"u1"}`, "id_number: must be a string"},
 		{`{"id_number":"a","id_number":"b"}`, "id_number: appears twice"},
@@ -147,7 +150,7 @@ func TestGatewayStrictBizContent(t *testing.T) {
 		require.Equal(t, "amount: must be an integer number of fen", r.msg, amount)
 	}
 	r := f.c.fails(codeParamInvalid, "/api/v1/platform/keys", `{"x":1}`)
-	require.Equal(t, "x: is not a field of this API", r.msg)
+	require.Equal(t, "biz_content: a member is not a field of this API", r.msg)
 }
 
 func TestGatewayNonPostAndUnknownRoutes(t *testing.T) {
@@ -190,7 +193,7 @@ func TestGatewayBodyLimit(t *testing.T) {
 	big := strings.Repeat("A", 2<<20)
 	r := f.c.do(&treq{path: walletQuery, biz: []byte(`{"x":"` + big + `"}`)})
 	require.Equal(t, codeParamInvalid, r.code)
-	require.Equal(t, "x: is not a field of this API", r.msg)
+	require.Equal(t, "biz_content: a member is not a field of this API", r.msg)
 	// Over the limit: still a signed answer.
 	r = f.c.do(&treq{path: walletQuery, rawBody: []byte(`{"a":"` + strings.Repeat("A", maxBodyBytes) + `"}`)})
 	require.Equal(t, codeParamInvalid, r.code)
@@ -384,35 +387,79 @@ func TestClosedBankAnswersServiceUnavailable(t *testing.T) {
 	require.NoError(t, f.bank.Close(), "Close twice is fine")
 }
 
-// FuzzGateway: arbitrary bodies never panic the gateway, and always get a
-// signed answer (a recovered panic would show as SYSTEM_ERROR).
+// FuzzGateway: whatever arrives — a body of any bytes to any path, or a
+// request whose envelope, biz_content member or value the sender chose,
+// signed or not — the gateway does not panic, answers a path of the signed
+// form with a signed answer (a recovered panic would show as
+// SYSTEM_ERROR) and any other path with an unsigned 404, echoes app_id and
+// msg_id only in validated form, and never copies more than 3 bytes of the
+// sender's input into msg.
+//
+//	go test ./internal/sandbox -run '^$' -fuzz FuzzGateway -fuzztime 30s
 func FuzzGateway(f *testing.F) {
 	fx := newFixture(f)
-	f.Add(fx.c.body(&treq{path: walletQuery, biz: bizJSON(f, walletQueryBiz())}))
-	f.Add(fx.c.body(&treq{path: walletQuery, plain: true, biz: []byte(`{"id_number":1}`)}))
-	f.Add([]byte(`{}`))
-	f.Add([]byte(`{"app_id":"sandbox-app","merchant_id":"M100000001","version":"1.0","sign_type":"SM2","msg_id":"0123456789abcdef0123456789abcdef","timestamp":"2026-11-25 16:00:00","encrypt_type":"SM4-GCM","encrypt_key":"AAAA","encrypt_key_id":"bank-2026-01","biz_content":"AAAA","sign":"MEQCIAWNj3qVXC4jZrusffeP5r7dlDRUtGfRqFVWub5PRLkMAiAj1v8sTFM8+4Z43gwGs6Y46dr/AKN1vcH0xZkUm9p0+A=="}`))
-	f.Add([]byte(`{"a":"\ud800"}`))
-	f.Add([]byte("\xff\xfe{"))
-	f.Add([]byte(`{"a":{"b":"c"}}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, path := range []string{walletQuery, "/api/v1/payment/pay"} {
-			rec := httptest.NewRecorder()
-			fx.bank.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)))
-			if rec.Code != http.StatusOK {
-				t.Fatalf("status %d", rec.Code)
+	own := bankText(f)
+	acct, _ := fx.newAccount()
+	f.Add(fx.c.body(&treq{path: walletQuery, biz: bizJSON(f, walletQueryBiz())}), walletQuery, "account_no", acct)
+	f.Add(fx.c.body(&treq{path: walletQuery, plain: true, biz: []byte(`{"id_number":1}`)}), "/api/v1/payment/pay", "x&code=SUCCESS", "y=1")
+	f.Add([]byte(`{}`), "/api/v1/wallet%3Fquery", "out_trade_no", "T&msg=ok")
+	f.Add([]byte(`{"app_id":"sandbox-app","merchant_id":"M100000001","version":"1.0","sign_type":"SM2","msg_id":"0123456789abcdef0123456789abcdef","timestamp":"2026-11-25 16:00:00","encrypt_type":"SM4-GCM","encrypt_key":"AAAA","encrypt_key_id":"bank-2026-01","biz_content":"AAAA","sign":"MEQCIAWNj3qVXC4jZrusffeP5r7dlDRUtGfRqFVWub5PRLkMAiAj1v8sTFM8+4Z43gwGs6Y46dr/AKN1vcH0xZkUm9p0+A=="}`),
+		"/api/v1/account/query", "app_id", "x&y=z")
+	f.Add([]byte(`{"a":"\ud800"}`), "/api/v1/zz_top", "msg_id", "ABCDEF")
+	f.Add([]byte("\xff\xfe{"), "/api/v1/payment/refund/query", "amount", "1e9")
+	f.Add([]byte(`{"a":{"b":"c"}}`), "/bank/api/v1/platform/keys", "version", "2.0&sign_type=SM2")
+	f.Fuzz(func(t *testing.T, body []byte, path, name, value string) {
+		path = "/" + strings.TrimLeft(path, "/")
+		if strings.ContainsAny(path, "?#") || strings.ContainsFunc(path, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+			return // not a request target httptest can send
+		}
+		check := func(path string, body []byte, inputs ...string) {
+			t.Helper()
+			status, fields, raw := rawCall(t, fx.bank, http.MethodPost, path, body)
+			sub, isAPI := under(path, "/api/v1/")
+			if !isAPI || !signablePath(sub) || !h5site.PlainPath(path[:len(path)-len(sub)]) {
+				if status == http.StatusOK && fields["sign"] != "" {
+					t.Fatalf("a path of another form got a signed answer: %s %s", path, raw)
+				}
+				return
 			}
-			var fields map[string]string
-			if err := json.Unmarshal(rec.Body.Bytes(), &fields); err != nil {
-				t.Fatalf("answer is not a flat object of strings: %v", err)
+			if status != http.StatusOK || fields == nil {
+				t.Fatalf("status %d: %s", status, raw)
 			}
 			pub := fx.c.bankKeys[fields["sign_key_id"]]
-			if pub == nil || pub.VerifyCanonical(path, fields, fields["sign"]) != nil {
-				t.Fatalf("answer is not signed: %s", rec.Body.Bytes())
+			if pub == nil || pub.VerifyCanonical(sub, fields, fields["sign"]) != nil {
+				t.Fatalf("answer is not signed: %s", raw)
 			}
 			if fields["code"] == codeSystemError || fields["code"] == "" {
 				t.Fatalf("code %q: %s", fields["code"], fields["msg"])
 			}
+			if a := fields["app_id"]; a != "" && a != DefaultAppID {
+				t.Fatalf("echoed app_id %q", a)
+			}
+			if m := fields["msg_id"]; m != "" && rules.MsgID(m) != nil {
+				t.Fatalf("echoed msg_id %q", m)
+			}
+			if w := copiedInput(fields["msg"], own, inputs...); w != "" {
+				t.Fatalf("msg %q copies %q of the request", fields["msg"], w)
+			}
+		}
+		// The bytes as they came.
+		check(path, body, string(body), path, name, value)
+		// An envelope member of the sender's choosing, unsigned.
+		env := map[string]string{"app_id": DefaultAppID, "merchant_id": DefaultMerchantID, "msg_id": newMsgID(),
+			"timestamp": formatTime(fx.clock.Now()), "version": "1.0", "sign_type": "SM2", "biz_content": "{}", name: value}
+		b, _ := json.Marshal(env)
+		check(path, b, path, name, value)
+		// A biz_content member of the sender's choosing, signed by the
+		// merchant: the bank's answers to its own merchant copy nothing
+		// either (to the API at path, when it has the signed form).
+		if _, ok := under(path, "/api/v1/"); !ok {
+			path = queryPath
+		}
+		sub, _ := under(path, "/api/v1/")
+		biz, _ := json.Marshal(map[string]string{name: value})
+		for _, plain := range []bool{true, false} {
+			check(path, fx.c.on(t).body(&treq{path: sub, plain: plain, biz: biz}), path, name, value)
 		}
 	})
 }

@@ -22,15 +22,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/xinyun-open/ewallet-go/internal/rules"
+	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
 
 // The test client below is deliberately independent of package wallet: it
-// builds envelopes from PROTOCOL.md with the sign package alone, so that the
+// builds envelopes from docs/protocol.md with the sign package alone, so that the
 // sandbox is checked against the protocol, not against the SDK.
 
 // testStart is the real-clock time most tests run at.
-var testStart = time.Date(2026, 11, 25, 16, 0, 0, 0, shanghai)
+var testStart = time.Date(2026, 11, 25, 16, 0, 0, 0, wire.Shanghai)
 
 // fakeClock is a settable real clock shared by the bank and the client.
 type fakeClock struct {
@@ -62,6 +63,18 @@ type fixture struct {
 }
 
 type fixtureOption func(*Options)
+
+// sameDay moves the business clock to the next 10:00 UTC+8 and returns
+// that time. A test that counts on one business day (a daily limit, a PIN
+// lock, SMS or verification counts) starts with it, so that the minutes
+// and hours it advances can never cross midnight, whenever it runs.
+func (f *fixture) sameDay() time.Time {
+	f.t.Helper()
+	at, err := f.bank.AdvanceClockToNext(10, 0)
+	require.NoError(f.t, err)
+	require.Equal(f.t, "10:00:00", at.In(wire.Shanghai).Format("15:04:05"))
+	return at
+}
 
 func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()

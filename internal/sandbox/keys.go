@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
 
@@ -29,15 +30,15 @@ type PublicBankKey struct {
 // (from 2026-01-01) and bank-2026-07 (from 2026-07-01), both valid until
 // 2036-01-01 00:00:00 UTC+8.
 func DefaultBankKeys() ([]BankKey, error) {
-	until := time.Date(2036, 1, 1, 0, 0, 0, 0, shanghai)
+	until := time.Date(2036, 1, 1, 0, 0, 0, 0, wire.Shanghai)
 	var keys []BankKey
 	for _, k := range []struct {
 		id   string
 		pem  string
 		from time.Time
 	}{
-		{DefaultBankKeyID, DefaultBankKeyPEM, time.Date(2026, 1, 1, 0, 0, 0, 0, shanghai)},
-		{DefaultNextBankKeyID, DefaultNextBankKeyPEM, time.Date(2026, 7, 1, 0, 0, 0, 0, shanghai)},
+		{DefaultBankKeyID, DefaultBankKeyPEM, time.Date(2026, 1, 1, 0, 0, 0, 0, wire.Shanghai)},
+		{DefaultNextBankKeyID, DefaultNextBankKeyPEM, time.Date(2026, 7, 1, 0, 0, 0, 0, wire.Shanghai)},
 	} {
 		priv, err := sign.ParsePrivateKey([]byte(k.pem))
 		if err != nil {

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/xinyun-open/ewallet-go/internal/wire"
 )
 
 // TestLimitsDayAndYear drives the section 8 limits exactly to their bounds
 // and one fen over, across day and year turnovers on the business clock.
 func TestLimitsDayAndYear(t *testing.T) {
 	t.Parallel()
-	start := time.Date(2026, 1, 5, 10, 0, 0, 0, shanghai)
+	start := time.Date(2026, 1, 5, 10, 0, 0, 0, wire.Shanghai)
 	f := newFixtureAt(t, start)
 	a, _ := f.newAccount()  // pays and transfers out
 	b, pb := f.newAccount() // receives transfers
@@ -67,7 +68,7 @@ func TestLimitsDayAndYear(t *testing.T) {
 	require.Contains(t, r.msg, "payee")
 
 	// The year turns over at midnight UTC+8 on 1 January.
-	newYear := time.Date(2027, 1, 1, 0, 0, 0, 0, shanghai)
+	newYear := time.Date(2027, 1, 1, 0, 0, 0, 0, wire.Shanghai)
 	f.bank.AdvanceClock(newYear.Sub(f.bank.BusinessNow()) - time.Second)
 	require.Equal(t, "2026-12-31 23:59:59", formatTime(f.bank.BusinessNow()))
 	require.Equal(t, codeYearlyLimitExceeded, f.c.call(payPath, f.payArgs(f.c, a, 1)).code)
@@ -92,6 +93,7 @@ func newFixtureAt(tb testing.TB, start time.Time) *fixture {
 func TestConcurrentPaymentsRespectTheLimit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // one daily limit
 	acct, _ := f.newAccount()
 	f.recharge(f.c, acct, 5_000_000)
 	const n = 24

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/xinyun-open/ewallet-go/internal/rules"
+	"github.com/xinyun-open/ewallet-go/internal/wire"
 )
 
 // Order types and statuses.
@@ -225,7 +226,7 @@ func (c *core) money(who caller, m moneyCall, pin pinValue) (orderView, *apiErro
 		meta.TradeSeq++
 		o := &order{
 			MerchantID: who.MerchantID, AppID: who.AppID,
-			OutTradeNo: m.outTradeNo, TradeNo: fmt.Sprintf("B%s%010d", tx.now.In(shanghai).Format("20060102"), meta.TradeSeq),
+			OutTradeNo: m.outTradeNo, TradeNo: fmt.Sprintf("B%s%010d", tx.now.In(wire.Shanghai).Format("20060102"), meta.TradeSeq),
 			Type: m.typ, AccountNo: m.accountNo, Amount: m.amount, Status: orderSuccess,
 			Subject: m.subject, PayeeAccountNo: m.payeeAccountNo, PayeeName: m.payeeName, Remark: m.remark,
 			NotifyURL: m.notifyURL, CreatedAt: tx.now, FinishedAt: tx.now,
@@ -310,7 +311,7 @@ func (c *core) refund(who caller, a refundArgs) (refundView, *apiError) {
 		meta.RefundSeq++
 		r := &refund{
 			MerchantID: who.MerchantID, AppID: who.AppID,
-			OutRefundNo: a.OutRefundNo, RefundNo: fmt.Sprintf("R%s%010d", tx.now.In(shanghai).Format("20060102"), meta.RefundSeq),
+			OutRefundNo: a.OutRefundNo, RefundNo: fmt.Sprintf("R%s%010d", tx.now.In(wire.Shanghai).Format("20060102"), meta.RefundSeq),
 			OutTradeNo: a.OutTradeNo, Amount: a.Amount, Reason: a.Reason, Status: orderSuccess, RefundedAt: tx.now,
 		}
 		oc := *o

@@ -1,7 +1,10 @@
 package sandbox
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,7 +17,7 @@ import (
 // merchants, accounts, orders, refunds, ledgers and the business clock.
 func TestStateSurvivesRestart(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "state.db")
+	path := filepath.Join(t.TempDir(), "state.jsonl")
 	clock := newFakeClock(testStart)
 	open := func() *fixture {
 		b, err := New(Options{Now: clock.Now, StatePath: path, NotifyScale: 0.001})
@@ -25,6 +28,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	}
 
 	f := open()
+	start := f.sameDay() // the PIN failures below count within one day
 	otherKey, err := sign.GenerateKey()
 	require.NoError(t, err)
 	require.NoError(t, f.bank.RegisterMerchant(Merchant{AppID: "kept-app", MerchantID: "M600000006", PublicKey: otherKey.Public(),
@@ -71,7 +75,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 		ledger2[i].Time = ledger[i].Time
 	}
 	require.Equal(t, ledger, ledger2)
-	require.Equal(t, "2026-11-25 18:00:00", formatTime(g.bank.BusinessNow()), "the business clock is kept")
+	require.Equal(t, formatTime(start.Add(2*time.Hour)), formatTime(g.bank.BusinessNow()), "the business clock is kept")
 	require.Equal(t, "FROZEN", g.c.ok(queryPath, map[string]any{"account_no": payee}).obj(t)["status"])
 
 	// The kept merchant still works, the person still has the account, PIN
@@ -90,13 +94,109 @@ func TestStateSurvivesRestart(t *testing.T) {
 	require.NotEmpty(t, g.c.ok(rechargePath, map[string]any{"account_no": third, "out_trade_no": g.orderNo(), "amount": 1}).obj(t)["trade_no"])
 }
 
+// TestStateTornLastLine: a crash in the middle of an append leaves a last
+// line cut short; the next start drops it (that transaction never
+// happened, as its caller never got an answer), keeps everything before,
+// and compacts the log so that the next append starts on a whole line.
+func TestStateTornLastLine(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	clock := newFakeClock(testStart)
+	open := func() *fixture {
+		b, err := New(Options{Now: clock.Now, StatePath: path})
+		require.NoError(t, err)
+		f := &fixture{t: t, bank: b, clock: clock}
+		f.c = f.client(DefaultAppID, DefaultMerchantID, mustPrivateKey(t, DefaultMerchantKeyPEM))
+		return f
+	}
+	f := open()
+	acct, _ := f.newAccount()
+	f.recharge(f.c, acct, 1_000)
+	seq := f.seq
+	require.NoError(t, f.bank.Close())
+	whole, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	for name, tail := range map[string]string{
+		"cut short":       `{"accounts":[{"no":"6236880000000099","bal`,
+		"zeros":           "\x00\x00\x00\x00",
+		"whole but wrong": "{\"accounts\":[\n",
+	} {
+		require.NoError(t, os.WriteFile(path, append(slices.Clone(whole), tail...), 0o600), name)
+		g := open()
+		g.seq = seq
+		require.Equal(t, int64(1_000), g.balance(g.c, acct), name)
+		g.recharge(g.c, acct, 1)
+		require.Equal(t, int64(1_001), g.balance(g.c, acct), name)
+		require.NoError(t, g.bank.Close())
+		// The restart compacted the log: no trace of the torn line.
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.NotContains(t, string(data), "6236880000000099", name)
+		require.True(t, bytes.HasSuffix(data, []byte("\n")), name)
+
+		g = open()
+		require.Equal(t, int64(1_001), g.balance(g.c, acct), name)
+		require.NoError(t, g.bank.Close())
+		require.NoError(t, os.WriteFile(path, whole, 0o600))
+	}
+
+	// A bad line before good ones is not an interrupted append: the file
+	// is damaged, and the bank refuses to start rather than lose data.
+	lines := bytes.SplitAfter(whole, []byte("\n"))
+	damaged := slices.Concat(lines[0], []byte("{not json}\n"), bytes.Join(lines[1:], nil))
+	require.NoError(t, os.WriteFile(path, damaged, 0o600))
+	_, err = New(Options{Now: clock.Now, StatePath: path})
+	require.ErrorContains(t, err, "line 2 is not a saved transaction")
+}
+
+// TestStateCompactsAtOpen: the log grows by one line per transaction while
+// the bank runs and is rewritten as one snapshot at the next start, which
+// replays to the same state.
+func TestStateCompactsAtOpen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.jsonl")
+	clock := newFakeClock(testStart)
+	b, err := New(Options{Now: clock.Now, StatePath: path})
+	require.NoError(t, err)
+	f := &fixture{t: t, bank: b, clock: clock}
+	f.c = f.client(DefaultAppID, DefaultMerchantID, mustPrivateKey(t, DefaultMerchantKeyPEM))
+	acct, _ := f.newAccount()
+	for range 20 {
+		f.recharge(f.c, acct, 1)
+	}
+	require.NoError(t, b.Close())
+	grown, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, bytes.Count(grown, []byte("\n")), 21)
+
+	b, err = New(Options{Now: clock.Now, StatePath: path})
+	require.NoError(t, err)
+	require.NoError(t, b.Close())
+	compact, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// One line each for accounts, orders, ledger and meta.
+	require.Equal(t, 4, bytes.Count(compact, []byte("\n")), string(compact))
+	require.Less(t, len(compact), len(grown))
+	b, err = New(Options{Now: clock.Now, StatePath: path})
+	require.NoError(t, err)
+	defer b.Close()
+	ledger, err := b.Ledger(acct)
+	require.NoError(t, err)
+	require.Len(t, ledger, 20)
+	require.Equal(t, int64(20), ledger[19].BalanceAfter)
+	again, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, compact, again, "one state, one file")
+}
+
 func TestStateFileErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	_, err := New(Options{StatePath: filepath.Join(dir, "missing", "dir", "state.db")})
+	_, err := New(Options{StatePath: filepath.Join(dir, "missing", "dir", "state.jsonl")})
 	require.Error(t, err)
 	// A second bank cannot open a file the first holds.
-	path := filepath.Join(dir, "state.db")
+	path := filepath.Join(dir, "state.jsonl")
 	b, err := New(Options{StatePath: path})
 	require.NoError(t, err)
 	defer b.Close()

@@ -1,13 +1,13 @@
 package sandbox
 
 import (
+	"cmp"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/xinyun-open/ewallet-go/sign"
 )
@@ -119,9 +119,9 @@ type personKey struct{ merchantID, idNumber string }
 // slip past a limit. The expensive work (signatures, decryption, image
 // decoding) happens outside it.
 type store struct {
-	db  *bolt.DB // nil: memory only
-	log *slog.Logger
-	now func() time.Time // real clock; business time adds offset
+	file *stateFile // nil: memory only
+	log  *slog.Logger
+	now  func() time.Time // real clock; business time adds offset
 
 	mu       sync.Mutex
 	accounts map[string]*account
@@ -140,6 +140,7 @@ type store struct {
 	// wait behind a transaction that is saving to disk.
 	merchMu   sync.RWMutex
 	merchants map[string]*merchantRec
+	savedApps map[string]bool // registered or loaded: kept in the state file
 }
 
 func newStore(now func() time.Time, log *slog.Logger) *store {
@@ -153,6 +154,7 @@ func newStore(now func() time.Time, log *slog.Logger) *store {
 		ledgers:   map[string][]LedgerEntry{},
 		eph:       newEphemeral(),
 		merchants: map[string]*merchantRec{},
+		savedApps: map[string]bool{},
 	}
 }
 
@@ -167,17 +169,37 @@ func (s *store) merchant(appID string) *merchantRec {
 	return s.merchants[appID]
 }
 
-// putMerchant registers or replaces an app and saves it.
-func (s *store) putMerchant(m *merchantRec) error {
+// merchantList is every registered app, by app id.
+func (s *store) merchantList() []*merchantRec {
+	s.merchMu.RLock()
+	defer s.merchMu.RUnlock()
+	out := make([]*merchantRec, 0, len(s.merchants))
+	for _, m := range s.merchants {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b *merchantRec) int { return cmp.Compare(a.AppID, b.AppID) })
+	return out
+}
+
+// putMerchant registers or replaces an app and saves it; it returns the
+// record it replaced, nil for a new app.
+func (s *store) putMerchant(m *merchantRec) (*merchantRec, error) {
 	s.merchMu.Lock()
 	defer s.merchMu.Unlock()
-	if s.db != nil {
-		if err := s.db.Update(func(btx *bolt.Tx) error { return saveMerchant(btx, m) }); err != nil {
-			return err
+	if s.file != nil {
+		// The file is shared with the transactions, whose lock orders
+		// the appends (lock order: merchMu, then mu).
+		s.mu.Lock()
+		err := s.file.append(&stateLine{Merchants: []merchantFile{merchantRecord(m)}})
+		s.mu.Unlock()
+		if err != nil {
+			return nil, err
 		}
 	}
+	prev := s.merchants[m.AppID]
 	s.merchants[m.AppID] = m
-	return nil
+	s.savedApps[m.AppID] = true
+	return prev, nil
 }
 
 // update runs fn as one transaction: everything fn staged is saved (when a
@@ -331,8 +353,8 @@ func (tx *txn) dirty() bool {
 // when the save fails, so memory and file never disagree.
 func (tx *txn) commit() error {
 	s := tx.s
-	if s.db != nil && tx.dirty() {
-		if err := s.db.Update(tx.save); err != nil {
+	if s.file != nil && tx.dirty() {
+		if err := s.file.append(tx.line()); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,8 @@
-package sandbox
+package h5site
 
 import (
-	"context"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strconv"
@@ -9,20 +10,20 @@ import (
 	"time"
 
 	"github.com/xinyun-open/ewallet-go/internal/rules"
-	"github.com/xinyun-open/ewallet-go/sign"
+	"github.com/xinyun-open/ewallet-go/internal/wire"
 )
 
 // The validity of an H5 link (docs/protocol.md): from timestamp − 300 s,
 // for a merchant whose clock runs ahead, to timestamp + 10 minutes, on the
 // bank's real clock.
 const (
-	h5LinkTTL  = 10 * time.Minute
-	h5LinkSkew = 300 * time.Second
+	linkTTL  = 10 * time.Minute
+	linkSkew = 300 * time.Second
 )
 
-// h5Link is a verified link: who sent the user, to which page, with what.
-type h5Link struct {
-	page       string
+// link is a verified link: who sent the user, to which page, with what.
+type link struct {
+	page       *page
 	appID      string
 	merchantID string
 	userID     string
@@ -34,14 +35,14 @@ type h5Link struct {
 	outTradeNo string
 	amount     int64 // fen; 0 when the link has none
 	subject    string
-	prefill    h5Prefill
+	prefill    prefill
 }
 
-// h5Prefill is the open page's data once decrypted. The values only fill
+// prefill is the open page's data once decrypted. The values only fill
 // the form: the user may correct them, and the bank checks them when the
 // form is submitted (a prefilled card number that fails Luhn is the user's
 // to fix, not a bad link).
-type h5Prefill struct {
+type prefill struct {
 	Name     string `json:"name"`
 	IDNumber string `json:"id_number"`
 	Mobile   string `json:"mobile"`
@@ -51,58 +52,36 @@ type h5Prefill struct {
 // who is the merchant on whose behalf the flow runs. The link's notify_url,
 // when given, replaces the merchant's for every notification of the flow,
 // as notify_url does for an API call.
-func (l *h5Link) who(b *Bank) caller {
-	c := caller{AppID: l.appID, MerchantID: l.merchantID, NotifyURL: l.notifyURL}
+func (l *link) who(d Directory) Caller {
+	c := Caller{AppID: l.appID, MerchantID: l.merchantID, NotifyURL: l.notifyURL}
 	if c.NotifyURL == "" {
-		if m := b.st.merchant(l.appID); m != nil {
+		if m, ok := d.Merchant(l.appID); ok {
 			c.NotifyURL = m.NotifyURL
 		}
 	}
 	return c
 }
 
-// h5Field is one query field a page's link may carry.
-type h5Field struct {
-	name     string
-	required bool
-	check    func(string) error
+// envelopeFields are the fields of every link that the signature itself
+// needs; commonFields are the other fields every page takes.
+func envelopeFields() []string {
+	return []string{"app_id", "merchant_id", "timestamp", "nonce", "sign_type"}
 }
 
-// h5LinkFields lists the fields of a page's link besides the envelope
-// (app_id, merchant_id, timestamp, nonce, sign_type, sign). A field not
-// listed is refused, as an unknown biz_content field is: a typo in a
-// hand-built link is caught, not ignored.
-func h5LinkFields(page string) ([]h5Field, bool) {
-	common := []h5Field{
+func commonFields() []linkField {
+	return []linkField{
 		{"user_id", true, rules.UserID},
 		{"return_url", true, rules.CallbackURL},
 		{"notify_url", false, rules.CallbackURL},
 	}
-	account := h5Field{"account_no", true, rules.AccountNo}
-	switch page {
-	case "open":
-		// Only the open page takes personal data, and only encrypted.
-		return append(common,
-			h5Field{"data", false, nil}, h5Field{"encrypt_type", false, nil},
-			h5Field{"encrypt_key", false, nil}, h5Field{"encrypt_key_id", false, nil}), true
-	case "wallet", "card", "password", "close":
-		return append(common, account), true
-	case "recharge", "withdraw":
-		return append(common, account,
-			h5Field{"amount", false, h5AmountRule},
-			h5Field{"out_trade_no", false, rules.OrderNo}), true
-	case "pay":
-		return append(common, account,
-			h5Field{"out_trade_no", true, rules.OrderNo},
-			h5Field{"amount", true, h5AmountRule},
-			h5Field{"subject", true, h5SubjectRule}), true
-	}
-	return nil, false
 }
 
-// h5AmountRule reads an amount in fen written as the SDK writes it: a
-// plain decimal integer, no sign, no leading zero.
-func h5AmountRule(s string) error {
+// dataFields carry the encrypted prefill of a page that takes data.
+func dataFields() []string { return []string{"data", "encrypt_type", "encrypt_key", "encrypt_key_id"} }
+
+// amountRule reads an amount in fen written as the SDK writes it: a plain
+// decimal integer, no sign, no leading zero.
+func amountRule(s string) error {
 	_, err := parseFen(s)
 	return err
 }
@@ -123,12 +102,9 @@ func parseFen(s string) (int64, error) {
 	return n, rules.Amount(n)
 }
 
-// h5SubjectRule is the API's rule for subject (docs/protocol.md).
-func h5SubjectRule(s string) error { return rules.Text(s, 128) }
-
-// paramErr is the 参数错误 page for one field.
-func paramErr(field, why string) *h5Error {
-	return &h5Error{kind: h5ErrParam, field: safeField(field, "(无法显示的字段名)"), why: why}
+// paramErr is the 参数错误 page for one field of the protocol.
+func paramErr(field, why string) *linkError {
+	return &linkError{kind: errParam, field: field, why: why}
 }
 
 // verifyLink checks a link before anything renders, in the order of the
@@ -136,23 +112,36 @@ func paramErr(field, why string) *h5Error {
 // merchant → validity window → signature → the page's fields → data →
 // nonce, which is spent only by a link that passed everything else, so that
 // nobody but the merchant's own signed link can use up its nonce.
-func (s *h5Site) verifyLink(page, rawQuery string) (*h5Link, *h5Error) {
-	spec, ok := h5LinkFields(page)
-	if !ok {
-		return nil, &h5Error{kind: h5ErrPage}
+func (s *Site) verifyLink(name, rawQuery string) (*link, *linkError) {
+	p := s.pages[name]
+	if p == nil {
+		return nil, &linkError{kind: errPage}
 	}
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return nil, paramErr("query", "无法解析")
 	}
-	allowed := map[string]bool{"app_id": true, "merchant_id": true, "timestamp": true, "nonce": true, "sign_type": true, "sign": true}
+	spec := append(commonFields(), p.fields...)
+	allowed := map[string]bool{"sign": true}
+	for _, k := range envelopeFields() {
+		allowed[k] = true
+	}
 	for _, f := range spec {
 		allowed[f.name] = true
+	}
+	if p.data {
+		for _, k := range dataFields() {
+			allowed[k] = true
+		}
 	}
 	fields := make(map[string]string, len(q))
 	for k, v := range q {
 		if !allowed[k] {
-			return nil, paramErr(k, "不是此页面的参数")
+			if s.linkFieldNames[k] {
+				return nil, paramErr(k, "不是此页面的参数")
+			}
+			// Not named: a name no page knows is the sender's text.
+			return nil, paramErr("", "链接含有此页面不接受的参数")
 		}
 		if len(v) != 1 {
 			// Which of two values was signed? Neither is trusted.
@@ -162,7 +151,7 @@ func (s *h5Site) verifyLink(page, rawQuery string) (*h5Link, *h5Error) {
 	}
 
 	// The envelope.
-	for _, k := range []string{"app_id", "merchant_id", "timestamp", "nonce", "sign_type"} {
+	for _, k := range envelopeFields() {
 		if fields[k] == "" {
 			return nil, paramErr(k, "缺失")
 		}
@@ -170,26 +159,26 @@ func (s *h5Site) verifyLink(page, rawQuery string) (*h5Link, *h5Error) {
 	if fields["sign_type"] != "SM2" {
 		return nil, paramErr("sign_type", "须为 SM2")
 	}
-	ts, err := parseTime(fields["timestamp"])
-	if err != nil {
+	ts, err := time.ParseInLocation(wire.Layout, fields["timestamp"], wire.Shanghai)
+	if err != nil || ts.Format(wire.Layout) != fields["timestamp"] {
 		return nil, paramErr("timestamp", "须为 yyyy-MM-dd HH:mm:ss（北京时间）")
 	}
 	if rules.Nonce(fields["nonce"]) != nil {
 		return nil, paramErr("nonce", "须为16至32位字母或数字")
 	}
-	m := s.b.st.merchant(fields["app_id"])
-	if m == nil || fields["merchant_id"] != m.MerchantID {
-		return nil, &h5Error{kind: h5ErrMerchant}
+	m, ok := s.bank.Merchant(fields["app_id"])
+	if !ok || fields["merchant_id"] != m.MerchantID {
+		return nil, &linkError{kind: errMerchant}
 	}
-	now := s.b.now()
-	if now.Before(ts.Add(-h5LinkSkew)) {
-		return nil, &h5Error{kind: h5ErrEarly}
+	now := s.bank.Now()
+	if now.Before(ts.Add(-linkSkew)) {
+		return nil, &linkError{kind: errEarly}
 	}
-	if now.After(ts.Add(h5LinkTTL)) {
-		return nil, &h5Error{kind: h5ErrExpired}
+	if now.After(ts.Add(linkTTL)) {
+		return nil, &linkError{kind: errExpired}
 	}
-	if fields["sign"] == "" || m.PublicKey.VerifyCanonical("/h5/"+page, fields, fields["sign"]) != nil {
-		return nil, &h5Error{kind: h5ErrSignature}
+	if fields["sign"] == "" || m.PublicKey.VerifyCanonical("/h5/"+name, fields, fields["sign"]) != nil {
+		return nil, &linkError{kind: errSignature}
 	}
 
 	// The page's own fields, now that the merchant is known to have sent
@@ -207,20 +196,22 @@ func (s *h5Site) verifyLink(page, rawQuery string) (*h5Link, *h5Error) {
 			return nil, paramErr(f.name, "格式不正确")
 		}
 	}
-	l := &h5Link{
-		page: page, appID: m.AppID, merchantID: m.MerchantID, userID: fields["user_id"],
+	l := &link{
+		page: p, appID: m.AppID, merchantID: m.MerchantID, userID: fields["user_id"],
 		nonce: fields["nonce"], timestamp: ts, returnURL: fields["return_url"], notifyURL: fields["notify_url"],
 		accountNo: fields["account_no"], outTradeNo: fields["out_trade_no"], subject: fields["subject"],
 	}
 	if a := fields["amount"]; a != "" {
 		l.amount, _ = parseFen(a) // checked above
 	}
-	if e := s.openData(fields, &l.prefill, now); e != nil {
-		return nil, e
+	if p.data {
+		if e := s.openData(fields, &l.prefill); e != nil {
+			return nil, e
+		}
 	}
 
-	if !s.nonces.spend(m.AppID, l.nonce, ts.Add(h5LinkTTL), now) {
-		return nil, &h5Error{kind: h5ErrReused}
+	if !s.nonces.spend(m.AppID, l.nonce, ts.Add(linkTTL), now) {
+		return nil, &linkError{kind: errReused}
 	}
 	return l, nil
 }
@@ -228,7 +219,7 @@ func (s *h5Site) verifyLink(page, rawQuery string) (*h5Link, *h5Error) {
 // openData decrypts the open page's prefill: SM4-GCM under the key envelope
 // for the bank key encrypt_key_id names, with AAD = the link's nonce, into
 // a JSON object of the four prefill fields (as strings).
-func (s *h5Site) openData(f map[string]string, into *h5Prefill, now time.Time) *h5Error {
+func (s *Site) openData(f map[string]string, into *prefill) *linkError {
 	switch f["encrypt_type"] {
 	case "":
 		for _, k := range []string{"data", "encrypt_key", "encrypt_key_id"} {
@@ -237,7 +228,7 @@ func (s *h5Site) openData(f map[string]string, into *h5Prefill, now time.Time) *
 			}
 		}
 		return nil
-	case encryptSM4GCM:
+	case "SM4-GCM":
 	default:
 		return paramErr("encrypt_type", "须为 SM4-GCM")
 	}
@@ -246,16 +237,72 @@ func (s *h5Site) openData(f map[string]string, into *h5Prefill, now time.Time) *
 			return paramErr(k, "缺失")
 		}
 	}
-	key, kerr := s.b.keys.decrypter(f["encrypt_key_id"], now)
-	if kerr != nil {
+	plain, err := s.bank.OpenLinkData(f["encrypt_key_id"], f["encrypt_key"], f["data"], f["nonce"])
+	if errors.Is(err, ErrUnknownKey) {
 		return paramErr("encrypt_key_id", "不是银行当前的密钥")
 	}
-	plain, err := sign.Open(context.Background(), key, f["encrypt_key"], f["data"], f["nonce"])
 	if err != nil {
 		return paramErr("data", "无法解密（密钥、nonce 或密文不符）")
 	}
-	if e := decodeBiz(plain, into); e != nil {
+	if decodePrefill(plain, into) != nil {
 		return paramErr("data", "内容不正确（须为 name、id_number、mobile、card_no 组成的 JSON 对象）")
+	}
+	return nil
+}
+
+// decodePrefill reads the prefill object strictly: one JSON object of the
+// four fields, each a string and named once, names matched exactly.
+func decodePrefill(plain []byte, into *prefill) error {
+	if err := duplicateKeys(plain); err != nil {
+		return err
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(plain, &raw); err != nil {
+		return err
+	}
+	for k, v := range raw {
+		var s string
+		if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, &s) != nil {
+			return errors.New("a member is not a string")
+		}
+		switch k {
+		case "name":
+			into.Name = s
+		case "id_number":
+			into.IDNumber = s
+		case "mobile":
+			into.Mobile = s
+		case "card_no":
+			into.CardNo = s
+		default:
+			return errors.New("a member is not a prefill field")
+		}
+	}
+	return nil
+}
+
+// duplicateKeys refuses an object that names a member twice: which of the
+// two would the merchant have meant?
+func duplicateKeys(obj []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("not a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		k, _ := tok.(string)
+		if seen[k] {
+			return errors.New("duplicate member")
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
 	}
 	return nil
 }

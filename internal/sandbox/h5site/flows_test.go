@@ -1,9 +1,11 @@
-package sandbox
+package h5site_test
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
+	"compress/zlib"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,36 +13,19 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/xinyun-open/ewallet-go/internal/sandbox"
 )
 
 // Every flow is driven as a user without JavaScript would: open the link,
 // post the forms, land on the merchant's return_url.
 
-func (f *fixture) faceJPEG() []byte {
-	b, err := base64.StdEncoding.DecodeString(encodeJPEG(f.t, colourImage(80, 80)))
-	require.NoError(f.t, err)
-	return b
-}
-
-func (f *fixture) grayJPEG() []byte {
-	b, err := base64.StdEncoding.DecodeString(encodeJPEG(f.t, grayImage(80, 80)))
-	require.NoError(f.t, err)
-	return b
-}
-
-// account reads an account through the API, as the merchant would.
-func (f *fixture) account(acct string) map[string]any {
-	f.t.Helper()
-	return f.c.ok("/api/v1/account/query", map[string]any{"account_no": acct}).obj(f.t)
-}
-
 func TestH5OpenFlow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rcv := newReceiver(t, f.c, always(200, `{"code":"SUCCESS"}`))
+	rcv := f.receiver()
 	p := f.person()
-	nonce := h5Nonce()
-	data := f.openData(nonce, map[string]string{"name": p.name, "id_number": p.id, "mobile": p.mobile, "card_no": p.card})
+	data := f.openData(nonce(), p.prefill())
 	data["notify_url"] = rcv.srv.URL + "/notify"
 	b := f.browser()
 
@@ -56,7 +41,7 @@ func TestH5OpenFlow(t *testing.T) {
 	require.Contains(t, csp, "form-action 'self' http://127.0.0.1:9", "the form may land on the return_url")
 	require.NotContains(t, csp, "script-src")
 
-	typed := map[string]string{"name": p.name, "id_number": p.id, "mobile": p.mobile, "card_no": p.card}
+	typed := p.prefill()
 	// Submitting before the SMS and the face asks for them, in form order.
 	pg = b.submit("submit", typed)
 	require.Contains(t, pg.alert(), "请先获取短信验证码")
@@ -68,14 +53,14 @@ func TestH5OpenFlow(t *testing.T) {
 	require.Contains(t, pg.alert(), "请上传人脸照片")
 
 	// A grayscale photo is uploaded, and fails the bank's face check.
-	pg = b.upload("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}), f.grayJPEG())
+	pg = b.upload("submit", merge(typed, map[string]string{"pin": goodPIN, "pin2": goodPIN}), jpegOf(t, grayImage(80, 80)))
 	require.Contains(t, pg.body, "已上传照片")
 	require.Contains(t, pg.alert(), "人脸识别未通过")
-	require.NotContains(t, pg.body, "135790", "a PIN is never sent back")
+	require.NotContains(t, pg.body, goodPIN, "a PIN is never sent back")
 
 	pg = b.submit("testface", typed)
 	require.Contains(t, pg.notice(), "已使用沙箱测试人脸")
-	pg = b.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135791"}))
+	pg = b.submit("submit", merge(typed, map[string]string{"pin": goodPIN, "pin2": "135791"}))
 	require.Contains(t, pg.alert(), "两次输入的交易密码不一致")
 	pg = b.submit("submit", merge(typed, map[string]string{"pin": "12345", "pin2": "12345"}))
 	require.Contains(t, pg.alert(), "请设置6位数字交易密码")
@@ -83,65 +68,55 @@ func TestH5OpenFlow(t *testing.T) {
 	require.Contains(t, pg.alert(), "交易密码过于简单")
 
 	// A wrong fact is the user's to correct on the page.
-	pg = b.submit("submit", merge(typed, map[string]string{"name": p.name + "不符", "pin": "135790", "pin2": "135790"}))
+	pg = b.submit("submit", merge(typed, map[string]string{"name": p.name + "不符", "pin": goodPIN, "pin2": goodPIN}))
 	require.Contains(t, pg.alert(), "身份信息与银行卡预留信息不符")
 	require.Contains(t, pg.body, `value="`+p.name+`不符"`, "what the user typed stays")
-	pg = b.submit("submit", merge(typed, map[string]string{"card_no": cardNumber("4", 7), "pin": "135790", "pin2": "135790"}))
+	pg = b.submit("submit", merge(typed, map[string]string{"card_no": cardNumber("4", 7), "pin": goodPIN, "pin2": goodPIN}))
 	require.Contains(t, pg.alert(), "不是借记卡")
-	pg = b.submit("submit", merge(typed, map[string]string{"id_number": p.id[:17] + "0", "pin": "135790", "pin2": "135790"}))
+	pg = b.submit("submit", merge(typed, map[string]string{"id_number": p.id[:17] + "0", "pin": goodPIN, "pin2": goodPIN}))
 	if p.id[17] != '0' {
 		require.Contains(t, pg.alert(), "身份证号校验位不正确")
 	}
 
 	formURL := b.formAction()
-	b.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}))
+	b.submit("submit", merge(typed, map[string]string{"pin": goodPIN, "pin2": goodPIN}))
 	back := b.back()
 	require.Equal(t, "open", back["page"])
 	require.Equal(t, "SUCCESS", back["result"])
 	require.Regexp(t, `^623688\d{10}$`, back["account_no"])
 	require.Empty(t, back["out_trade_no"])
 
-	acct := f.account(back["account_no"])
-	require.Equal(t, "NORMAL", acct["status"])
-	require.Equal(t, "u-1001", acct["user_id"])
 	got := rcv.waitFor(1)
-	require.NoError(t, got[0].err)
 	require.Equal(t, "ACCOUNT_OPENED", got[0].fields["notify_type"], "to the link's notify_url")
+	require.Equal(t, back["account_no"], got[0].biz["account_no"])
+	require.Equal(t, "NORMAL", got[0].biz["status"])
+	require.Equal(t, "u-1001", got[0].biz["user_id"])
 
 	// The PIN set on the page is the account's PIN.
-	f.recharge(f.c, back["account_no"], 100)
-	f.c.ok("/api/v1/payment/pay", f.payArgs(f.c, back["account_no"], 50))
+	f.recharge(back["account_no"], 100)
+	pay := f.complete(f.link("pay", map[string]string{"account_no": back["account_no"], "out_trade_no": f.orderNo(),
+		"amount": "50", "subject": "s"}), sandbox.H5Input{PIN: goodPIN})
+	require.Equal(t, "SUCCESS", pay["result"])
 
 	// The flow is over: its session is gone, and so is the link.
 	pg = b.keep(b.c.PostForm(formURL, url.Values{"action": {"submit"}}))
-	require.Equal(t, h5ErrSession, pg.errorKind())
+	require.Equal(t, "session", pg.errorKind())
 	require.Equal(t, http.StatusForbidden, pg.status)
 	pg = b.open(f.link("open", data))
-	require.Equal(t, h5ErrReused, pg.errorKind())
+	require.Equal(t, "reused", pg.errorKind())
 
 	// A second account for the same person: shown, and the user may leave.
 	b2 := f.browser()
-	b2.open(f.link("open", f.openData(h5Nonce(), map[string]string{"name": p.name, "id_number": p.id, "mobile": p.mobile, "card_no": p.card})))
+	b2.open(f.link("open", f.openData(nonce(), p.prefill())))
 	f.clock.Add(time.Minute) // one SMS a minute per mobile and scene
 	b2.submit("sms", typed)
 	b2.submit("testface", typed)
-	pg = b2.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}))
+	pg = b2.submit("submit", merge(typed, map[string]string{"pin": goodPIN, "pin2": goodPIN}))
 	require.Contains(t, pg.alert(), "您已在本渠道开立过电子账户")
 	b2.submit("cancel", nil)
 	back = b2.back()
 	require.Equal(t, "CANCELLED", back["result"])
 	require.Empty(t, back["account_no"], "open returns no account when it did not finish")
-}
-
-func merge(a, b map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		out[k] = v
-	}
-	return out
 }
 
 func TestH5OpenWithoutPrefill(t *testing.T) {
@@ -157,10 +132,11 @@ func TestH5OpenWithoutPrefill(t *testing.T) {
 	require.Equal(t, "CANCELLED", b.back()["result"])
 }
 
-// The open link of age-restricted applicants and the verify limit.
+// The verify limit ends an open flow: nothing typed can pass today.
 func TestH5OpenFinalFailure(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	p := f.person()
 	b := f.browser()
 	b.open(f.link("open", nil))
@@ -169,11 +145,11 @@ func TestH5OpenFinalFailure(t *testing.T) {
 	b.submit("testface", typed)
 	var pg *page
 	for i := 0; i < 5; i++ {
-		pg = b.submit("submit", merge(typed, map[string]string{"pin": "135790", "pin2": "135790"}))
+		pg = b.submit("submit", merge(typed, map[string]string{"pin": goodPIN, "pin2": goodPIN}))
 		require.Contains(t, pg.alert(), "身份信息与银行卡预留信息不符")
 	}
 	// The sixth try of the day cannot succeed whatever is typed.
-	pg = b.submit("submit", merge(typed, map[string]string{"name": "李四", "pin": "135790", "pin2": "135790"}))
+	pg = b.submit("submit", merge(typed, map[string]string{"name": "李四", "pin": goodPIN, "pin2": goodPIN}))
 	require.Contains(t, pg.body, "开户失败")
 	require.Contains(t, pg.body, "今日身份核验失败次数过多")
 	require.Contains(t, pg.body, "返回商户")
@@ -189,8 +165,8 @@ func TestH5RechargeFlow(t *testing.T) {
 	acct, _ := f.newAccount()
 	order := f.orderNo()
 	b := f.browser()
-	pg := b.open(f.link("recharge", map[string]string{"account_no": acct, "amount": "12345", "out_trade_no": order}))
-	require.Contains(t, pg.body, `value="123.45"`, "the link's amount fills the form")
+	pg := b.open(f.link("recharge", map[string]string{"account_no": acct, "out_trade_no": order}))
+	require.Contains(t, pg.body, `value=""`, "without an amount on the link the user types one")
 	require.Contains(t, pg.body, order)
 	require.Contains(t, pg.body, "6222********", "the bound card, masked")
 
@@ -200,19 +176,11 @@ func TestH5RechargeFlow(t *testing.T) {
 	require.Contains(t, pg.alert(), "请输入正确的充值金额")
 	b.submit("submit", map[string]string{"amount": "¥1,234.5"})
 	back := b.back()
-	require.Equal(t, map[string]string{"page": "recharge", "result": "SUCCESS", "out_trade_no": order,
-		"timestamp": back["timestamp"], "sign_key_id": DefaultBankKeyID, "sign_type": "SM2"}, back)
-	require.Equal(t, int64(123450), f.balance(f.c, acct))
-	o := f.c.ok("/api/v1/payment/query", map[string]any{"out_trade_no": order}).obj(t)
-	require.Equal(t, "RECHARGE", o["type"])
-
-	// Without an order number the bank makes one, and returns it.
-	b = f.browser()
-	b.open(f.link("recharge", map[string]string{"account_no": acct}))
-	b.submit("submit", map[string]string{"amount": "1"})
-	back = b.back()
-	require.Regexp(t, `^H5[0-9a-f]{24}$`, back["out_trade_no"])
-	require.Equal(t, int64(123550), f.balance(f.c, acct))
+	require.Equal(t, map[string]string{"app_id": sandbox.DefaultAppID, "merchant_id": sandbox.DefaultMerchantID,
+		"page": "recharge", "result": "SUCCESS", "out_trade_no": order,
+		"timestamp": back["timestamp"], "sign_key_id": sandbox.DefaultBankKeyID, "sign_type": "SM2"}, back)
+	require.Equal(t, int64(123450), f.balance(acct))
+	require.True(t, f.ledgerHas(acct, "RECHARGE", order))
 
 	// A cancelled recharge still names its order.
 	b = f.browser()
@@ -223,18 +191,64 @@ func TestH5RechargeFlow(t *testing.T) {
 	require.Equal(t, "T-cancel-1", back["out_trade_no"])
 }
 
-func TestH5WithdrawFlow(t *testing.T) {
+// TestH5AmountFixedByLink: a merchant's amount is the flow's amount
+// (docs/protocol.md, section 9). A 50 元 recharge link recharges 50 元,
+// whatever the form posts; the page shows the amount read-only.
+func TestH5AmountFixedByLink(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	acct, _ := f.newAccount()
-	f.recharge(f.c, acct, 10000)
+	for _, pageName := range []string{"recharge", "withdraw"} {
+		if pageName == "withdraw" {
+			f.recharge(acct, 1_000_000)
+		}
+		before := f.balance(acct)
+		order := f.orderNo()
+		b := f.browser()
+		pg := b.open(f.link(pageName, map[string]string{"account_no": acct, "out_trade_no": order, "amount": "5000"}))
+		require.Contains(t, pg.body, `value="50.00" readonly`, pageName)
+		require.Contains(t, pg.body, "金额由商户订单确定，不可修改")
+		// A hand-made post of another amount does not change it.
+		b.submit("submit", map[string]string{"amount": "9999", "pin": goodPIN})
+		require.Equal(t, "SUCCESS", b.back()["result"], pageName)
+		want := before + 5000
+		if pageName == "withdraw" {
+			want = before - 5000
+		}
+		require.Equal(t, want, f.balance(acct), "%s moved the link's 50 元, not the posted 9,999 元", pageName)
+
+		// And CompleteH5 refuses to type over it.
+		in := sandbox.H5Input{Amount: 999_900}
+		if pageName == "withdraw" {
+			in.PIN = goodPIN
+		}
+		_, err := f.bank.CompleteH5(t.Context(), f.link(pageName, map[string]string{"account_no": acct,
+			"out_trade_no": f.orderNo(), "amount": "5000"}), in)
+		require.ErrorContains(t, err, "the link fixes the amount at ¥50.00")
+	}
+	// The pay page never had a field for it; a post cannot add one.
+	order := f.orderNo()
 	b := f.browser()
-	pg := b.open(f.link("withdraw", map[string]string{"account_no": acct}))
+	b.open(f.link("pay", map[string]string{"account_no": acct, "out_trade_no": order, "amount": "990", "subject": "s"}))
+	before := f.balance(acct)
+	b.submit("submit", map[string]string{"amount": "1", "pin": goodPIN})
+	require.Equal(t, "SUCCESS", b.back()["result"])
+	require.Equal(t, before-990, f.balance(acct))
+}
+
+func TestH5WithdrawFlow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
+	acct, _ := f.newAccount()
+	f.recharge(acct, 10000)
+	b := f.browser()
+	pg := b.open(f.link("withdraw", map[string]string{"account_no": acct, "out_trade_no": f.orderNo()}))
 	require.Contains(t, pg.body, "可提现 ¥100.00")
 
-	pg = b.submit("submit", map[string]string{"amount": "50", "pin": "000000"})
+	pg = b.submit("submit", map[string]string{"amount": "50", "pin": "975310"})
 	require.Contains(t, pg.alert(), "密码错误，今日还可尝试 4 次")
-	require.NotContains(t, pg.body, "000000")
+	require.NotContains(t, pg.body, "975310", "a PIN is never sent back")
 	pg = b.submit("submit", map[string]string{"amount": "500", "pin": goodPIN})
 	require.Contains(t, pg.alert(), "账户余额不足")
 	require.Contains(t, pg.body, `value="500"`)
@@ -244,15 +258,16 @@ func TestH5WithdrawFlow(t *testing.T) {
 	back := b.back()
 	require.Equal(t, "SUCCESS", back["result"])
 	require.Equal(t, "withdraw", back["page"])
-	require.Equal(t, int64(3950), f.balance(f.c, acct))
+	require.Equal(t, int64(3950), f.balance(acct))
 }
 
 func TestH5PayFlow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rcv := newReceiver(t, f.c, always(200, `{"code":"SUCCESS"}`))
+	f.sameDay() // PIN tries and verification counts are per business day
+	rcv := f.receiver()
 	acct, _ := f.newAccount()
-	f.recharge(f.c, acct, 10000)
+	f.recharge(acct, 10000)
 	order := f.orderNo()
 	b := f.browser()
 	pg := b.open(f.link("pay", map[string]string{"account_no": acct, "out_trade_no": order, "amount": "990",
@@ -265,9 +280,10 @@ func TestH5PayFlow(t *testing.T) {
 	require.Contains(t, pg.alert(), "密码错误，今日还可尝试 4 次")
 	b.submit("submit", map[string]string{"pin": goodPIN})
 	back := b.back()
-	require.Equal(t, map[string]string{"page": "pay", "result": "SUCCESS", "out_trade_no": order,
-		"timestamp": back["timestamp"], "sign_key_id": DefaultBankKeyID, "sign_type": "SM2"}, back)
-	require.Equal(t, int64(9010), f.balance(f.c, acct))
+	require.Equal(t, map[string]string{"app_id": sandbox.DefaultAppID, "merchant_id": sandbox.DefaultMerchantID,
+		"page": "pay", "result": "SUCCESS", "out_trade_no": order,
+		"timestamp": back["timestamp"], "sign_key_id": sandbox.DefaultBankKeyID, "sign_type": "SM2"}, back)
+	require.Equal(t, int64(9010), f.balance(acct))
 	got := rcv.waitFor(1)
 	require.Equal(t, "PAYMENT_SUCCEEDED", got[0].fields["notify_type"])
 }
@@ -275,16 +291,17 @@ func TestH5PayFlow(t *testing.T) {
 func TestH5PayLockedPINFails(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rcv := newReceiver(t, f.c, always(200, `{"code":"SUCCESS"}`))
+	f.sameDay() // PIN tries and verification counts are per business day
+	rcv := f.receiver()
 	acct, _ := f.newAccount()
-	f.recharge(f.c, acct, 10000)
+	f.recharge(acct, 10000)
 	order := f.orderNo()
 	b := f.browser()
 	b.open(f.link("pay", map[string]string{"account_no": acct, "out_trade_no": order, "amount": "990",
 		"subject": "月卡", "notify_url": rcv.srv.URL}))
 	for left := 4; left > 0; left-- {
 		pg := b.submit("submit", map[string]string{"pin": "000000"})
-		require.Contains(t, pg.alert(), "今日还可尝试 "+string(rune('0'+left))+" 次")
+		require.Contains(t, pg.alert(), fmt.Sprintf("今日还可尝试 %d 次", left))
 	}
 	pg := b.submit("submit", map[string]string{"pin": "000000"})
 	require.Contains(t, pg.body, "支付失败")
@@ -294,24 +311,21 @@ func TestH5PayLockedPINFails(t *testing.T) {
 	require.Contains(t, pg.body, "支付失败")
 
 	got := rcv.waitFor(1)
-	require.NoError(t, got[0].err)
 	require.Equal(t, "PAYMENT_FAILED", got[0].fields["notify_type"])
-	var o map[string]any
-	require.NoError(t, json.Unmarshal(got[0].biz, &o))
+	o := got[0].biz
 	require.Equal(t, "FAILED", o["status"])
 	require.Equal(t, order, o["out_trade_no"])
 	require.Equal(t, "PAY", o["type"])
 	require.Equal(t, float64(990), o["amount"])
 	require.Equal(t, acct, o["account_no"])
 	require.NotContains(t, o, "trade_no", "no order was recorded")
-	// No order recorded: the number stays free.
-	f.c.fails(codeOrderNotFound, "/api/v1/payment/query", map[string]any{"out_trade_no": order})
+	require.False(t, f.ledgerHas(acct, "PAY", order), "no order recorded: nothing moved")
 
 	b.submit("finish", nil)
 	back := b.back()
 	require.Equal(t, "FAILED", back["result"])
 	require.Equal(t, order, back["out_trade_no"])
-	require.Equal(t, int64(10000), f.balance(f.c, acct))
+	require.Equal(t, int64(10000), f.balance(acct))
 
 	// A locked PIN ends the next pay at once.
 	b = f.browser()
@@ -339,6 +353,7 @@ func TestH5PayInsufficientBalance(t *testing.T) {
 func TestH5CardFlow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	acct, _ := f.newAccount()
 	newCard := cardNumber("6228", 99)
 	b := f.browser()
@@ -362,27 +377,35 @@ func TestH5CardFlow(t *testing.T) {
 	require.Equal(t, "card", back["page"])
 	require.Equal(t, "SUCCESS", back["result"])
 	require.Equal(t, acct, back["account_no"])
-	card := f.account(acct)["bound_card"].(map[string]any)
-	require.Equal(t, "中国农业银行", card["bank_name"])
-	require.Equal(t, newCard[:4]+"********"+newCard[len(newCard)-4:], card["card_no_masked"])
+	pg = f.browser().open(f.link("wallet", map[string]string{"account_no": acct}))
+	require.Contains(t, pg.body, "中国农业银行 "+newCard[:4]+"********"+newCard[len(newCard)-4:])
 }
 
 func TestH5PasswordFlow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	acct, p := f.newAccount()
-	// Lock the PIN through the API first: the reset lifts the lock.
-	for range 5 {
-		args := f.payArgs(f.c, acct, 1)
-		args["password"] = f.c.pin("000000")
-		f.c.call("/api/v1/payment/pay", args)
+	f.recharge(acct, 100)
+	// Lock the PIN first (five wrong PINs on the withdraw page): the reset
+	// lifts the lock.
+	for i := 1; i <= 5; i++ {
+		to, err := f.bank.CompleteH5(t.Context(), f.link("withdraw", map[string]string{"account_no": acct,
+			"out_trade_no": f.orderNo(), "amount": "1"}), sandbox.H5Input{PIN: "000000"})
+		if i < 5 {
+			var pe *sandbox.H5PageError
+			require.ErrorAs(t, err, &pe)
+			require.Contains(t, pe.Message, fmt.Sprintf("今日还可尝试 %d 次", 5-i))
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, "FAILED", f.verifyReturn(to, sandbox.DefaultAppID, sandbox.DefaultMerchantID)["result"])
 	}
-	f.c.fails(codePasswordLocked, "/api/v1/payment/pay", f.payArgs(f.c, acct, 1))
 
 	b := f.browser()
 	pg := b.open(f.link("password", map[string]string{"account_no": acct}))
 	require.Contains(t, pg.body, "验证码将发送至 "+p.mobile[:3]+"****"+p.mobile[7:])
-	pg = b.upload("sms", map[string]string{"id_number": p.id}, f.faceJPEG())
+	pg = b.upload("sms", map[string]string{"id_number": p.id}, jpegOf(t, colourImage(80, 80)))
 	require.Contains(t, pg.notice(), "验证码已发送至")
 	require.Contains(t, pg.body, "已上传照片", "the photo uploaded with the SMS step is kept")
 	typed := map[string]string{"id_number": p.id, "sms_code": "123456"}
@@ -396,18 +419,17 @@ func TestH5PasswordFlow(t *testing.T) {
 	require.Equal(t, "SUCCESS", back["result"])
 	require.Equal(t, acct, back["account_no"])
 
-	f.recharge(f.c, acct, 100)
-	args := f.payArgs(f.c, acct, 1)
-	args["password"] = f.c.pin("246801")
-	f.c.ok("/api/v1/payment/pay", args)
+	pay := f.complete(f.link("pay", map[string]string{"account_no": acct, "out_trade_no": f.orderNo(), "amount": "1", "subject": "s"}),
+		sandbox.H5Input{PIN: "246801"})
+	require.Equal(t, "SUCCESS", pay["result"], "the new PIN pays")
 }
 
 func TestH5CloseFlow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rcv := newReceiver(t, f.c, always(200, `{"code":"SUCCESS"}`))
+	rcv := f.receiver()
 	acct, _ := f.newAccount()
-	f.recharge(f.c, acct, 500)
+	f.recharge(acct, 500)
 	b := f.browser()
 	b.open(f.link("close", map[string]string{"account_no": acct, "notify_url": rcv.srv.URL}))
 	pg := b.submit("submit", map[string]string{"pin": goodPIN})
@@ -417,20 +439,20 @@ func TestH5CloseFlow(t *testing.T) {
 	require.Contains(t, pg.alert(), "账户余额不为零")
 	require.Contains(t, pg.alert(), "请先将余额全部提现")
 
-	w := map[string]any{"account_no": acct, "out_trade_no": f.orderNo(), "amount": 500, "password": f.c.pin(goodPIN)}
-	f.c.ok("/api/v1/payment/withdraw", w)
+	f.complete(f.link("withdraw", map[string]string{"account_no": acct, "out_trade_no": f.orderNo(), "amount": "500"}),
+		sandbox.H5Input{PIN: goodPIN})
 	b.submit("submit", map[string]string{"sms_code": "123456", "pin": goodPIN})
 	back := b.back()
 	require.Equal(t, "close", back["page"])
 	require.Equal(t, "SUCCESS", back["result"])
 	require.Equal(t, acct, back["account_no"])
-	require.Equal(t, "CLOSED", f.account(acct)["status"])
 	got := rcv.waitFor(1)
 	require.Equal(t, "ACCOUNT_CLOSED", got[0].fields["notify_type"])
+	require.Equal(t, "CLOSED", got[0].biz["status"])
 
 	// A closed account's pages start, and end FAILED at the first step.
 	b = f.browser()
-	b.open(f.link("withdraw", map[string]string{"account_no": acct}))
+	pg = b.open(f.link("withdraw", map[string]string{"account_no": acct, "out_trade_no": f.orderNo()}))
 	pg = b.submit("submit", map[string]string{"amount": "1", "pin": goodPIN})
 	require.Contains(t, pg.body, "提现失败")
 	require.Contains(t, pg.body, "账户已销户")
@@ -439,8 +461,9 @@ func TestH5CloseFlow(t *testing.T) {
 func TestH5WalletSession(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	f.sameDay() // PIN tries and verification counts are per business day
 	acct, p := f.newAccount()
-	f.recharge(f.c, acct, 123456)
+	f.recharge(acct, 123456)
 	b := f.browser()
 	pg := b.open(f.link("wallet", map[string]string{"account_no": acct}))
 	require.Contains(t, pg.body, "1,234.56")
@@ -452,41 +475,45 @@ func TestH5WalletSession(t *testing.T) {
 	}
 	walletURL := pg.url
 
-	// 充值 from the wallet: the bank makes the order, and the flow comes
-	// back to the wallet.
-	pg = b.keep(b.c.Get(strings.Replace(walletURL, "/wallet", "/recharge", 1)))
+	// 充值 from the wallet: the bank makes the order, the user types the
+	// amount, and the flow comes back to the wallet.
+	pg = b.get(strings.Replace(walletURL, "/wallet", "/recharge", 1))
 	require.Contains(t, pg.body, "返回我的钱包")
 	pg = b.submit("submit", map[string]string{"amount": "100"})
 	require.Nil(t, b.returned)
 	require.Equal(t, walletURL, pg.url)
 	require.Contains(t, pg.notice(), "充值成功：¥100.00")
 	require.Contains(t, pg.body, "1,334.56")
-	pg = b.keep(b.c.Get(walletURL))
+	pg = b.get(walletURL)
 	require.Empty(t, pg.notice(), "the message is shown once")
+	l, err := f.bank.Ledger(acct)
+	require.NoError(t, err)
+	require.Regexp(t, `^H5[0-9a-f]{24}$`, l[len(l)-1].OutTradeNo, "the bank's own order number")
 
 	// A failed step in a wallet flow offers the wallet, not the merchant.
-	b.keep(b.c.Get(strings.Replace(walletURL, "/wallet", "/withdraw", 1)))
+	b.get(strings.Replace(walletURL, "/wallet", "/withdraw", 1))
 	pg = b.submit("submit", map[string]string{"amount": "1", "pin": "000000"})
 	require.Contains(t, pg.alert(), "还可尝试 4 次")
 	pg = b.submit("cancel", nil)
 	require.Equal(t, walletURL, pg.url)
 
 	// A page that is not the wallet's is not in the session.
-	pg = b.keep(b.c.Get(strings.Replace(walletURL, "/wallet", "/pay", 1)))
-	require.Equal(t, h5ErrPage, pg.errorKind())
+	pg = b.get(strings.Replace(walletURL, "/wallet", "/pay", 1))
+	require.Equal(t, "page", pg.errorKind())
 
-	b.keep(b.c.Get(walletURL))
+	b.get(walletURL)
 	b.submit("return", nil)
 	back := b.back()
-	require.Equal(t, map[string]string{"page": "wallet", "result": "SUCCESS", "account_no": acct,
-		"timestamp": back["timestamp"], "sign_key_id": DefaultBankKeyID, "sign_type": "SM2"}, back)
+	require.Equal(t, map[string]string{"app_id": sandbox.DefaultAppID, "merchant_id": sandbox.DefaultMerchantID,
+		"page": "wallet", "result": "SUCCESS", "account_no": acct,
+		"timestamp": back["timestamp"], "sign_key_id": sandbox.DefaultBankKeyID, "sign_type": "SM2"}, back)
 }
 
 func TestH5WalletFrozen(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	acct, _ := f.newAccount()
-	f.recharge(f.c, acct, 100)
+	f.recharge(acct, 100)
 	require.NoError(t, f.bank.Freeze(acct))
 	b := f.browser()
 	pg := b.open(f.link("wallet", map[string]string{"account_no": acct}))
@@ -499,7 +526,7 @@ func TestH5SessionSecurity(t *testing.T) {
 	f := newFixture(t)
 	acct, _ := f.newAccount()
 	b := f.browser()
-	pg := b.open(f.link("recharge", map[string]string{"account_no": acct}))
+	pg := b.open(f.link("recharge", map[string]string{"account_no": acct, "out_trade_no": f.orderNo()}))
 	sessionURL := pg.url
 
 	// The session URL alone, without the browser's cookie, is nothing.
@@ -511,14 +538,14 @@ func TestH5SessionSecurity(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
-	require.Equal(t, int64(0), f.balance(f.c, acct))
+	require.Equal(t, int64(0), f.balance(acct))
 
 	// An unknown session, and a session past its 30 minutes.
-	pg = b.keep(b.c.Get(b.srv.URL + "/h5/s/00000000000000000000000000000000/recharge"))
-	require.Equal(t, h5ErrSession, pg.errorKind())
+	pg = b.get(b.srv.URL + "/h5/s/00000000000000000000000000000000/recharge")
+	require.Equal(t, "session", pg.errorKind())
 	f.clock.Add(30*time.Minute + time.Second)
-	pg = b.keep(b.c.Get(sessionURL))
-	require.Equal(t, h5ErrSession, pg.errorKind())
+	pg = b.get(sessionURL)
+	require.Equal(t, "session", pg.errorKind())
 	require.Contains(t, pg.body, "页面已失效")
 
 	// A form post too large is refused without breaking the session.
@@ -531,46 +558,44 @@ func TestH5SessionSecurity(t *testing.T) {
 	require.Contains(t, pg.alert(), "请上传 JPEG 或 PNG")
 }
 
-// A return_url whose query has names of the signed fields: they are
-// replaced, never doubled, so the merchant's check still passes.
-func TestH5ReturnURLKeepsMerchantQuery(t *testing.T) {
+// TestH5FaceBombUpload: a photo whose header declares more than 32 MiB of
+// pixels is refused at the upload, before anything decodes it
+// (docs/protocol.md, section 11), and the flow goes on.
+func TestH5FaceBombUpload(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	to, err := f.bank.h5.returnURL("https://m.example/back?a=1&page=x&account_no=9&b=%E4%B8%AD+c#frag", "pay", "SUCCESS", "T123456", "")
-	require.NoError(t, err)
-	u, err := url.Parse(to)
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(u.RawQuery, "a=1&b=%E4%B8%AD+c&"), u.RawQuery)
-	require.Equal(t, "frag", u.Fragment)
-	q := u.Query()
-	require.Equal(t, []string{"pay"}, q["page"])
-	require.Empty(t, q["account_no"])
-	fields := map[string]string{}
-	for _, k := range []string{"page", "result", "out_trade_no", "timestamp", "sign_key_id", "sign_type"} {
-		fields[k] = q.Get(k)
-	}
-	require.NoError(t, f.c.bankKeys[q.Get("sign_key_id")].VerifyCanonical("/return", fields, q.Get("sign")))
-
-	// The signing key follows the bank's rotation.
-	require.NoError(t, f.bank.SetSigningKey(DefaultNextBankKeyID))
-	to, err = f.bank.h5.returnURL("https://m.example/back", "wallet", "CANCELLED", "", "6236880000000001")
-	require.NoError(t, err)
-	u, _ = url.Parse(to)
-	require.Equal(t, DefaultNextBankKeyID, u.Query().Get("sign_key_id"))
+	p := f.person()
+	b := f.browser()
+	b.open(f.link("open", f.openData(nonce(), p.prefill())))
+	pg := b.upload("sms", p.prefill(), pngHeader(t, 4096, 4096))
+	require.Contains(t, pg.alert(), "照片像素过多")
+	require.NotContains(t, pg.body, "已上传照片")
+	_, err := f.bank.CompleteH5(t.Context(), f.link("open", f.openData(nonce(), p.prefill())),
+		sandbox.H5Input{PIN: goodPIN, Face: pngHeader(t, 4096, 4096)})
+	var pe *sandbox.H5PageError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "step", pe.Kind)
+	require.Contains(t, pe.Message, "照片像素过多")
 }
 
-func TestH5Amounts(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]int64{"1": 100, "0.01": 1, "12.3": 1230, "¥ 1,234.56": 123456, " 7.00 ": 700, "90071992547409.91": 9007199254740991} {
-		got, ok := parseYuan(in)
-		require.True(t, ok, in)
-		require.Equal(t, want, got, in)
+// pngHeader is a PNG of w×h 16-bit RGBA pixels with an empty image data
+// chunk: its header is all the format step reads.
+func pngHeader(t *testing.T, w, h uint32) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	buf.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		_ = binary.Write(&buf, binary.BigEndian, uint32(len(data)))
+		buf.WriteString(typ)
+		buf.Write(data)
+		_ = binary.Write(&buf, binary.BigEndian, crc32.ChecksumIEEE(append([]byte(typ), data...)))
 	}
-	for _, in := range []string{"", "0", "0.00", "1.234", "1.", ".5", "-1", "1e3", "abc", "１２", "999999999999999"} {
-		_, ok := parseYuan(in)
-		require.False(t, ok, in)
-	}
-	for fen, want := range map[int64]string{0: "0.00", 1: "0.01", 990: "9.90", 123456: "1,234.56", 100000000: "1,000,000.00"} {
-		require.Equal(t, want, yuan(fen))
-	}
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, w), h)
+	chunk("IHDR", append(ihdr, 16, 6, 0, 0, 0))
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	require.NoError(t, zw.Close())
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return buf.Bytes()
 }
