@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -106,7 +107,7 @@ func start(t TB, opts []ServerOption) (*Server, func(), error) {
 		opt(&o)
 	}
 	bank, err := sandbox.New(sandbox.Options{NotifyScale: o.notifyScale, NotifyTimeout: 2 * time.Second,
-		StatePath: o.statePath, Logger: o.logger})
+		StatePath: o.statePath, Logger: o.logger, Addr: o.addr})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -229,15 +230,11 @@ func (s *Server) AdvanceClock(d time.Duration) time.Time { return s.bank.Advance
 // UTC+8 (today's, or tomorrow's when it has passed), so that a test that
 // then moves the clock by minutes does not cross midnight by chance.
 func (s *Server) AdvanceClockTo(hour, minute int) time.Time {
-	now := s.bank.BusinessNow().In(shanghai)
-	next := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, shanghai)
-	if !next.After(now) {
-		next = next.AddDate(0, 0, 1)
-	}
-	return s.bank.AdvanceClock(next.Sub(now))
+	s.helper()
+	t, err := s.bank.AdvanceClockToNext(hour, minute)
+	s.check(err)
+	return t
 }
-
-var shanghai = time.FixedZone("UTC+8", 8*3600)
 
 // BusinessNow is the bank's business clock.
 func (s *Server) BusinessNow() time.Time { return s.bank.BusinessNow() }
@@ -446,4 +443,85 @@ func (s *Server) Recharge(accountNo string, amount int64) *wallet.Order {
 		AccountNo: accountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: amount})
 	s.check(err)
 	return o
+}
+
+// Merchant is a merchant app registered with the sandbox.
+type Merchant struct {
+	AppID      string
+	MerchantID string
+	PublicKey  *sign.PublicKey
+	NotifyURL  string // "" when it has none
+}
+
+// Merchants lists the registered merchant apps with their notify URLs.
+func (s *Server) Merchants() []Merchant {
+	ms := s.bank.Merchants()
+	out := make([]Merchant, len(ms))
+	for i, m := range ms {
+		out[i] = Merchant{AppID: m.AppID, MerchantID: m.MerchantID, PublicKey: m.PublicKey, NotifyURL: m.NotifyURL}
+	}
+	return out
+}
+
+// H5Input is what the user does on a bank page that CompleteH5 drives.
+type H5Input struct {
+	// PIN is what the user types as the PIN: the account's on withdraw,
+	// pay, card and close; the new one on open and password.
+	PIN string
+	// Amount in fen, on a recharge or withdraw page whose link sets no
+	// amount (a link's amount is the flow's and cannot be typed over).
+	Amount int64
+	// SMSCode is the code typed after 发送验证码; "" types the sandbox's
+	// 123456.
+	SMSCode string
+	// Name, IDNumber, Mobile and CardNo fill the form where the page asks
+	// for them: on open over the link's prefill; on card the new card and
+	// its mobile; on password the holder's IDNumber.
+	Name     wallet.Name
+	IDNumber wallet.IDNumber
+	Mobile   wallet.Mobile
+	CardNo   wallet.CardNumber
+	// Face is the photo uploaded on open and password; nil uses the
+	// sandbox's test face.
+	Face wallet.FaceImage
+	// Cancel presses the page's cancel button instead of completing it.
+	Cancel bool
+}
+
+// H5PageError is what CompleteH5 returns when the bank showed an error
+// page for the link (Page is "") or refused a step of the page (a wrong
+// PIN, a wrong SMS code, too little money: Kind "step").
+type H5PageError struct {
+	Page    string
+	Kind    string // the error page's kind: expired, reused, signature, param, merchant, page, account, session, method, or step
+	Message string // what the user reads
+}
+
+// Error says which page refused what.
+func (e *H5PageError) Error() string {
+	if e.Page == "" {
+		return "wallettest: the bank refused the link (" + e.Kind + "): " + e.Message
+	}
+	return "wallettest: page " + e.Page + " refused the step (" + e.Kind + "): " + e.Message
+}
+
+// CompleteH5 does what a user does on the bank's page that link opens —
+// through the pages' own HTTP handlers, exactly as a browser would (the
+// session cookie, the forms, 发送验证码, the face photo, the PIN, the main
+// button or 取消) — and returns the return redirect the bank sends the
+// user to at the end: the merchant's return_url with the signed result,
+// ready for h5.Builder.VerifyReturn. Use it to test a merchant's whole H5
+// flow, return handler included, without a browser.
+func (s *Server) CompleteH5(ctx context.Context, link string, in H5Input) (*url.URL, error) {
+	ret, err := s.bank.CompleteH5(ctx, link, sandbox.H5Input{PIN: in.PIN, Amount: in.Amount, SMSCode: in.SMSCode,
+		Name: string(in.Name), IDNumber: string(in.IDNumber), Mobile: string(in.Mobile), CardNo: string(in.CardNo),
+		Face: in.Face, Cancel: in.Cancel})
+	var pe *sandbox.H5PageError
+	if errors.As(err, &pe) {
+		return nil, &H5PageError{Page: pe.Page, Kind: pe.Kind, Message: pe.Message}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return url.Parse(ret)
 }
