@@ -22,14 +22,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
-	"github.com/xinyun-open/ewallet-go/internal/sandbox"
+	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
 func main() {
@@ -53,63 +52,55 @@ func run() error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	// Addr tells the control API which Host besides loopback is this
-	// sandbox's own (docs/protocol.md, section 11).
-	bank, err := sandbox.New(sandbox.Options{StatePath: *state, NotifyScale: *scale, Logger: logger, Addr: *addr})
+	// WithAddr also tells the control API which Host besides loopback is
+	// this sandbox's own (docs/protocol.md, section 11).
+	sb, stop, err := wallettest.StartServer(wallettest.WithAddr(*addr), wallettest.WithStatePath(*state),
+		wallettest.WithNotifyScale(*scale), wallettest.WithLogger(logger), wallettest.WithoutNotifyReceiver())
 	if err != nil {
 		return err
 	}
-	defer bank.Close()
-
+	creds, err := sb.Credentials()
+	if err != nil {
+		stop()
+		return err
+	}
 	dir := *keysDir
 	if dir == "" {
 		if dir, err = defaultKeysDir(); err != nil {
+			stop()
 			return err
 		}
 	}
-	if err := writeKeys(dir, bank.Credentials()); err != nil {
+	if err := writeKeys(dir, creds); err != nil {
+		stop()
 		return fmt.Errorf("write the test keys to %s: %w", dir, err)
 	}
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
+	if u, err := url.Parse(sb.URL); err == nil && !isLoopback(u.Hostname()) {
+		logger.Warn("listening beyond loopback: the sandbox publishes its test keys to anyone who can reach it", "url", sb.URL)
 	}
-	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
-		logger.Warn("listening beyond loopback: the sandbox publishes its test keys to anyone who can reach it", "addr", ln.Addr())
-	}
-	banner(os.Stdout, "http://"+ln.Addr().String(), dir, bank)
+	banner(os.Stdout, sb.URL, dir, creds, sb.Merchants())
 
-	srv := &http.Server{Handler: bank, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return bank.Close()
+	<-ctx.Done()
+	// Stop waits for calls in flight, then ends pending notifications and
+	// closes the state file.
+	logger.Info("shutting down")
+	stop()
+	return nil
+}
+
+func isLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // banner prints where the sandbox listens, its merchants and their notify
 // URLs, and where the test keys are.
-func banner(w io.Writer, base, keysDir string, bank *sandbox.Bank) {
-	creds := bank.Credentials()
+func banner(w io.Writer, base, keysDir string, creds wallettest.Credentials, merchants []wallettest.Merchant) {
 	fmt.Fprintf(w, "sandbox bank listening\n  base URL      %s\n", base)
 	fmt.Fprintf(w, "  merchants     (app id / merchant id → notify URL; register more with POST %s/sandbox/merchants)\n", base)
-	for _, m := range bank.Merchants() {
+	for _, m := range merchants {
 		notify := m.NotifyURL
 		if notify == "" {
 			notify = "(none: notifications are not sent)"
@@ -149,27 +140,40 @@ each time it starts.
 
 // writeKeys writes the test credentials as PEM files into dir, replacing
 // what an earlier run wrote there.
-func writeKeys(dir string, c sandbox.Credentials) error {
+func writeKeys(dir string, c wallettest.Credentials) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	files := map[string]string{
-		"README.txt":              keysReadme,
-		"merchant_public_key.pem": c.MerchantPublicKeyPEM,
-	}
-	for _, k := range c.BankKeys {
-		files[k.KeyID+".pem"] = k.PublicKeyPEM
+	files := map[string][]byte{"README.txt": []byte(keysReadme)}
+	for id, k := range c.BankKeys {
+		pem, err := k.MarshalPEM()
+		if err != nil {
+			return err
+		}
+		files[id+".pem"] = pem
 	}
 	priv := filepath.Join(dir, "merchant_private_key.pem")
-	if c.MerchantPrivateKeyPEM != "" {
-		files["merchant_private_key.pem"] = c.MerchantPrivateKeyPEM
-	} else if err := os.Remove(priv); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if c.MerchantKey != nil {
+		pem, err := c.MerchantKey.MarshalPEM()
+		if err != nil {
+			return err
+		}
+		pub, err := c.MerchantKey.Public().MarshalPEM()
+		if err != nil {
+			return err
+		}
+		files["merchant_private_key.pem"], files["merchant_public_key.pem"] = pem, pub
+	} else {
 		// The test app was registered again with a key the sandbox does
-		// not know: an earlier run's private key would no longer match.
-		return err
+		// not know: an earlier run's key pair would no longer match.
+		for _, f := range []string{priv, filepath.Join(dir, "merchant_public_key.pem")} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
 	}
 	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
 			return err
 		}
 	}

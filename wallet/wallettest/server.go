@@ -172,20 +172,51 @@ func (s *Server) check(err error) {
 // test's own (a fault-injecting one, say).
 func (s *Server) Handler() http.Handler { return s.bank }
 
+// Credentials are what a developer needs to point a client at the
+// sandbox: the built-in test merchant and the bank's public keys. Every key
+// is a TEST KEY, published on purpose.
+type Credentials struct {
+	AppID      string
+	MerchantID string
+	// MerchantKey is the test merchant's private key; nil when the test app
+	// was registered again with a key of its own, which the sandbox does
+	// not know.
+	MerchantKey  *sign.PrivateKey
+	BankKeys     map[string]*sign.PublicKey
+	SigningKeyID string // the bank key that signs now
+}
+
+// Credentials returns the sandbox's published test credentials.
+func (s *Server) Credentials() (Credentials, error) {
+	creds := s.bank.Credentials()
+	c := Credentials{AppID: creds.AppID, MerchantID: creds.MerchantID, BankKeys: map[string]*sign.PublicKey{}, SigningKeyID: creds.SigningKeyID}
+	if creds.MerchantPrivateKeyPEM != "" {
+		key, err := sign.ParsePrivateKey([]byte(creds.MerchantPrivateKeyPEM))
+		if err != nil {
+			return Credentials{}, err
+		}
+		c.MerchantKey = key
+	}
+	for _, k := range creds.BankKeys {
+		pub, err := sign.ParsePublicKey([]byte(k.PublicKeyPEM))
+		if err != nil {
+			return Credentials{}, err
+		}
+		c.BankKeys[k.KeyID] = pub
+	}
+	return c, nil
+}
+
 // Config is a wallet.Config for the sandbox's test merchant, trusting both
 // sandbox bank keys. Every key in it is a TEST KEY.
 func (s *Server) Config() wallet.Config {
 	s.helper()
-	creds := s.bank.Credentials()
-	key, err := sign.ParsePrivateKey([]byte(creds.MerchantPrivateKeyPEM))
+	creds, err := s.Credentials()
 	s.check(err)
-	keys := map[string]*sign.PublicKey{}
-	for _, k := range creds.BankKeys {
-		pub, err := sign.ParsePublicKey([]byte(k.PublicKeyPEM))
-		s.check(err)
-		keys[k.KeyID] = pub
+	if creds.MerchantKey == nil {
+		s.fatal("the sandbox's test app was registered again with another key: its private key is not the sandbox's to give")
 	}
-	return wallet.Config{BaseURL: s.URL, AppID: creds.AppID, MerchantID: creds.MerchantID, PrivateKey: key, BankKeys: keys}
+	return wallet.Config{BaseURL: s.URL, AppID: creds.AppID, MerchantID: creds.MerchantID, PrivateKey: creds.MerchantKey, BankKeys: creds.BankKeys}
 }
 
 // Client returns a new client of the sandbox's test merchant. A short
