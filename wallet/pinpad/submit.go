@@ -171,9 +171,9 @@ func Failure(err error) Result {
 	case wallet.IsOutcomeUnknown(err):
 		return Result{Code: CodeOutcomeUnknown, Message: "结果确认中，请稍后在订单中查看，请勿重复操作"}
 	case errors.Is(err, wallet.ErrPasswordIncorrect):
-		return Result{Code: code, Message: "交易密码错误，请重新输入", Retry: true}
+		return Result{Code: code, Message: "密码错误，请重新输入", Retry: true}
 	case errors.Is(err, wallet.ErrPasswordLocked):
-		return Result{Code: code, Message: "交易密码错误次数过多，今日已锁定，请明日再试或重置密码"}
+		return Result{Code: code, Message: "密码错误次数过多，今日已锁定，请明日再试或重置密码"}
 	case errors.Is(err, wallet.ErrDecryptFailed):
 		return Result{Code: code, Message: "密码加密已失效，请刷新页面后重新输入"}
 	case errors.As(err, &fe) && fe.Field == "password":

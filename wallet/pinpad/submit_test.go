@@ -167,7 +167,7 @@ func TestFailure(t *testing.T) {
 		retry bool
 		text  string
 	}{
-		{api(wallet.ErrPasswordIncorrect), "PASSWORD_INCORRECT", true, "交易密码错误"},
+		{api(wallet.ErrPasswordIncorrect), "PASSWORD_INCORRECT", true, "密码错误，请重新输入"},
 		{api(wallet.ErrPasswordLocked), "PASSWORD_LOCKED", false, "已锁定"},
 		{api(wallet.ErrDecryptFailed), "DECRYPT_FAILED", false, "刷新页面"},
 		{&wallet.FieldError{Field: "password", Reason: `is encrypted to bank key "x", which this client does not trust`}, "PARAM_INVALID", false, "刷新页面"},
@@ -248,7 +248,7 @@ func TestEndpointPaysThroughTheSDK(t *testing.T) {
 	wrong, err := c.EncryptPIN("000000")
 	require.NoError(t, err)
 	require.Equal(t, key.KeyID, wrong.KeyID, "EncryptPIN and PINKey name the same key")
-	require.Equal(t, Result{Code: "PASSWORD_INCORRECT", Message: "交易密码错误，请重新输入", Retry: true}, submit(wrong))
+	require.Equal(t, Result{Code: "PASSWORD_INCORRECT", Message: "密码错误，请重新输入", Retry: true}, submit(wrong))
 
 	other, err := sign.GenerateKey()
 	require.NoError(t, err)
