@@ -287,3 +287,16 @@ func FuzzDecode(f *testing.F) {
 		require.LessOrEqual(t, len(body), MaxBody)
 	})
 }
+
+// docs/device-pin.md prints the vector for app developers: it must be
+// this one.
+func TestDocCarriesTheVector(t *testing.T) {
+	v := loadVector(t)
+	doc, err := os.ReadFile("../../docs/device-pin.md")
+	require.NoError(t, err)
+	keys, err := vectors.LoadKeys()
+	require.NoError(t, err)
+	for _, s := range []string{v.PublicHex, keys.Bank.PrivateHex, "`" + v.PIN + "`", v.SMCryptoHex, v.CiphertextB64, "sm-crypto " + SMCryptoVersion} {
+		require.Contains(t, string(doc), s)
+	}
+}
