@@ -255,6 +255,28 @@ func (b *tab) waitFor(expr string) {
 	require.NoError(b.t, err, "waiting for %s", expr)
 }
 
+// waitPath waits until the tab has navigated to a page at path (a Poll in
+// the page does not survive the navigation; this asks from outside).
+func (b *tab) waitPath(path string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		where, err := chromedp.Run(b.ctx, chromedp.Location())
+		if err == nil {
+			if u, err := url.Parse(where); err == nil && u.Path == path {
+				ready, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.readyState`))
+				if err == nil && ready == "complete" {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the tab never reached %s (it is at %s)", path, where)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // shoot takes a full-page screenshot at 375 px, and checks that nothing is
 // wider than the screen.
 func (b *tab) shoot(name string) {

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,8 +86,10 @@ func TestBrowserPINPad(t *testing.T) {
 	for _, d := range wallettest.TestPIN {
 		tab.click(fmt.Sprintf(`button[data-digit="%c"]`, d))
 	}
-	tab.waitFor(`document.getElementById('pinpad').dataset.state === 'done'`)
-	require.Equal(t, "支付成功", tab.text("#status"))
+	// Paid, the page follows the merchant's redirect to its order page,
+	// which asks the bank.
+	tab.waitPath("/orders/" + order)
+	require.Equal(t, "SUCCESS", tab.text("#status"))
 	require.Equal(t, []string{"PASSWORD_INCORRECT", "SUCCESS"}, m.outcomes())
 
 	// The bank has the order, paid, and the money moved once.
@@ -153,6 +156,7 @@ func TestBrowserPINPadConformance(t *testing.T) {
 	key := wallet.PINKey{KeyID: keys.BankKeyID, Hex: keys.Bank.PublicHex}
 
 	got := make(chan pinpad.Submission, 1)
+	var last atomic.Bool // the last submission is answered OK with a redirect off the origin
 	pad, err := pinpad.New(pinpad.KeyFunc(func() (wallet.PINKey, error) { return key, nil }), "/collect")
 	require.NoError(t, err)
 	mux := http.NewServeMux()
@@ -166,6 +170,10 @@ func TestBrowserPINPadConformance(t *testing.T) {
 			return
 		}
 		got <- sub
+		if last.Load() {
+			pinpad.Reply(w, pinpad.Result{OK: true, Message: "完成", Redirect: "https://evil.example/phish"})
+			return
+		}
 		pinpad.Reply(w, pinpad.Result{Message: "已收到", Retry: true}) // the pad stays open for the next
 	})
 	srv := httptest.NewServer(mux)
@@ -197,6 +205,16 @@ func TestBrowserPINPadConformance(t *testing.T) {
 		require.NoError(t, err, pin)
 		require.Equal(t, pin, string(plain))
 	}
+
+	// Done, with a redirect to another origin: the page does not follow it.
+	last.Store(true)
+	for _, d := range "111111" {
+		tab.click(fmt.Sprintf(`button[data-digit="%c"]`, d))
+	}
+	<-got
+	tab.waitFor(`document.getElementById('pinpad').dataset.state === 'done'`)
+	require.Equal(t, "完成", tab.text("#status"))
+	require.Equal(t, "/pin/", eval[string](tab, `location.pathname`))
 
 	// sm-crypto directly, many times, to meet the rare points (x or y with
 	// leading zero bytes) that a padding bug would break on.
@@ -330,6 +348,7 @@ func newMerchant(t *testing.T, c *wallet.Client, log *slog.Logger) *merchant {
 	mux := http.NewServeMux()
 	mux.Handle("/pin/", http.StripPrefix("/pin", pad))
 	mux.HandleFunc("POST /pay", m.handlePay)
+	mux.HandleFunc("GET /orders/{no}", m.showOrder)
 	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	m.srv = httptest.NewServer(m.record(mux))
 	t.Cleanup(m.srv.Close)
@@ -379,7 +398,18 @@ func (m *merchant) handlePay(w http.ResponseWriter, r *http.Request) {
 	}
 	m.log.Info("paid", "order", o)
 	m.outcome(string(o.Status))
-	pinpad.Reply(w, pinpad.Result{OK: true, Message: "支付成功"})
+	pinpad.Reply(w, pinpad.Result{OK: true, Message: "支付成功", Redirect: "/orders/" + o.OutTradeNo})
+}
+
+// showOrder is the merchant's order page: what the bank says of it.
+func (m *merchant) showOrder(w http.ResponseWriter, r *http.Request) {
+	o, err := m.pay.Query(r.Context(), r.PathValue("no"))
+	if err != nil {
+		http.Error(w, "查询失败", http.StatusBadGateway)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = fmt.Fprintf(w, `<!DOCTYPE html><title>订单</title><p id="status">%s</p>`, o.Status)
 }
 
 func (m *merchant) outcome(s string) {
