@@ -34,12 +34,14 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 //go:embed static/index.html static/pinpad.js static/pinpad.css static/sm-crypto/sm2.js
 var static embed.FS
 
-// The files the handler serves besides the page, by the name the page
-// asks for (relative to it).
-var assetFiles = map[string]struct{ file, ctype string }{
-	"pinpad.js":  {"static/pinpad.js", "text/javascript; charset=utf-8"},
-	"pinpad.css": {"static/pinpad.css", "text/css; charset=utf-8"},
-	"sm2.js":     {"static/sm-crypto/sm2.js", "text/javascript; charset=utf-8"},
+// assetFiles are the files the handler serves besides the page: the name
+// the page asks for (relative to it), the embedded file, its type.
+func assetFiles() [3][3]string {
+	return [...][3]string{
+		{"pinpad.js", "static/pinpad.js", "text/javascript; charset=utf-8"},
+		{"pinpad.css", "static/pinpad.css", "text/css; charset=utf-8"},
+		{"sm2.js", "static/sm-crypto/sm2.js", "text/javascript; charset=utf-8"},
+	}
 }
 
 // KeySource gives the bank key the page encrypts PINs to. *wallet.Client
@@ -149,7 +151,7 @@ func New(keys KeySource, action string, opts ...Option) (*Handler, error) {
 		prompt: func(*http.Request) (Prompt, error) { return Prompt{}, nil },
 		log:    slog.New(slog.DiscardHandler),
 		now:    time.Now,
-		assets: make(map[string]asset, len(assetFiles)),
+		assets: make(map[string]asset, len(assetFiles())),
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -164,13 +166,14 @@ func New(keys KeySource, action string, opts ...Option) (*Handler, error) {
 		return nil, fmt.Errorf("pinpad: %w", err)
 	}
 	h.page = page
-	for name, f := range assetFiles {
-		b, err := static.ReadFile(f.file)
+	for _, f := range assetFiles() {
+		name, file, ctype := f[0], f[1], f[2]
+		b, err := static.ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("pinpad: %w", err)
 		}
 		sum := sha256.Sum256(b)
-		h.assets[name] = asset{body: b, ctype: f.ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		h.assets[name] = asset{body: b, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
 	}
 	return h, nil
 }
