@@ -3,7 +3,6 @@ module github.com/xinyun-open/ewallet-go
 go 1.25.0
 
 require (
-	github.com/chromedp/chromedp v0.23.0
 	github.com/emmansun/gmsm v0.43.0
 	github.com/go-resty/resty/v2 v2.17.2
 	github.com/google/go-querystring v1.2.0
@@ -11,8 +10,6 @@ require (
 )
 
 require (
-	github.com/chromedp/cdproto v0.159.0 // indirect
-	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/net v0.56.0 // indirect

@@ -1,4 +1,4 @@
-package h5_test
+package browser
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -31,17 +30,7 @@ import (
 //
 // Needs Chromium (Debian: apt-get install chromium fonts-wqy-microhei; the
 // CJK font keeps Chinese from rendering as boxes). Without it the test
-// skips.
-
-// chromium finds a Chromium or Chrome on PATH.
-func chromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+// skips, unless EWALLET_REQUIRE_BROWSER is set.
 
 // returns is the merchant's return_url: it records every redirect that
 // lands on it and shows a plain page.
@@ -83,109 +72,6 @@ func (r *returns) last(t *testing.T) *url.URL {
 	return r.urls[len(r.urls)-1]
 }
 
-// tab is one browser tab on a phone-sized screen.
-type tab struct {
-	t     *testing.T
-	ctx   context.Context
-	shots string // where screenshots go
-}
-
-func newTab(t *testing.T, exe string) *tab {
-	t.Helper()
-	// The whole browser session has a deadline, so a page that never loads
-	// fails the test instead of hanging it.
-	base, cancel := context.WithTimeout(context.Background(), 50*time.Second)
-	t.Cleanup(cancel)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(base,
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.WindowSize(375, 812),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelCtx := chromedp.NewContext(alloc)
-	t.Cleanup(cancelCtx)
-	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile, chromedp.EmulateTouch)))
-	b := &tab{t: t, ctx: ctx, shots: t.TempDir()}
-	t.Cleanup(func() {
-		// What the browser showed when the test failed, to tell a page's
-		// error from the test's.
-		if t.Failed() {
-			where, _ := chromedp.Run(ctx, chromedp.Location())
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			t.Logf("the browser was at %s showing:\n%s", where, body)
-		}
-	})
-	return b
-}
-
-// open loads a link and fails unless the page answers with want.
-func (b *tab) open(link string, want int) {
-	b.t.Helper()
-	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(link))
-	require.NoError(b.t, err)
-	require.Equal(b.t, int64(want), resp.Status, "%s", resp.URL)
-}
-
-// press clicks a button that submits its form and waits for the next page.
-func (b *tab) press(css string) {
-	b.t.Helper()
-	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(css)))
-	require.NoError(b.t, err)
-	require.Equal(b.t, int64(http.StatusOK), resp.Status, "%s", resp.URL)
-}
-
-func (b *tab) typeIn(id, text string) {
-	b.t.Helper()
-	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.SendKeys(chromedp.ID(id), text)))
-}
-
-func (b *tab) value(id string) string {
-	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID(id)))
-	require.NoError(b.t, err)
-	return v
-}
-
-func (b *tab) text(css string) string {
-	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(css)))
-	require.NoError(b.t, err)
-	return v
-}
-
-// shoot takes a full-page screenshot at 375 px, and checks that nothing is
-// wider than the screen.
-func (b *tab) shoot(name string) {
-	b.t.Helper()
-	width, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
-	require.NoError(b.t, err)
-	require.LessOrEqual(b.t, width, 375, "%s overflows a 375 px screen", name)
-	// The screen grows to the page's height for the picture: Chromium does
-	// not always paint what lies below a mobile viewport.
-	height, err := chromedp.Run(b.ctx, chromedp.Evaluate[int64](`document.documentElement.scrollHeight`))
-	require.NoError(b.t, err)
-	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.EmulateViewport(375, max(height, 812), chromedp.EmulateMobile, chromedp.EmulateTouch)))
-	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	require.NoError(b.t, err)
-	require.NoError(b.t, chromedp.Do(b.ctx, chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile, chromedp.EmulateTouch)))
-	require.NoError(b.t, os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644))
-	if os.Getenv("UPDATE_SCREENSHOTS") == "1" {
-		dir := filepath.Join("..", "docs", "screenshots")
-		require.NoError(b.t, os.MkdirAll(dir, 0o755))
-		require.NoError(b.t, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
-	}
-}
-
 // returned verifies the redirect the merchant just got, as a merchant
 // must, and that its own parameter came back.
 func returned(t *testing.T, b *h5.Builder, r *returns, flow string) *h5.Return {
@@ -198,15 +84,7 @@ func returned(t *testing.T, b *h5.Builder, r *returns, flow string) *h5.Return {
 }
 
 func TestBrowserH5Pages(t *testing.T) {
-	exe := chromium()
-	if exe == "" && os.Getenv("EWALLET_REQUIRE_BROWSER") != "" {
-		// CI sets it: there the browser test must run, never skip.
-		t.Fatal("EWALLET_REQUIRE_BROWSER is set but no Chromium is on PATH")
-	}
-	if exe == "" {
-		t.Skip("no Chromium on PATH (looked for chromium, chromium-browser, google-chrome): " +
-			"apt-get install chromium fonts-wqy-microhei to run the H5 browser test")
-	}
+	exe := chromium(t)
 	start := time.Now()
 	sb := wallettest.NewServer(t)
 	client := sb.Client()
@@ -347,6 +225,9 @@ func TestBrowserH5Pages(t *testing.T) {
 	w, err := client.Query(ctx, wallet.QueryRequest{IDNumber: p.IDNumber, Mobile: other.Mobile, UserID: p.UserID})
 	require.NoError(t, err)
 	require.False(t, w.Opened, "closed through the pages")
+	// The pages are the bank's and the return is the merchant's: nothing
+	// else was asked for.
+	tab.onlyOrigins(origin(t, sb.URL), origin(t, back.srv.URL))
 	t.Logf("browser journey took %v; screenshots in %s", time.Since(start).Round(time.Millisecond), tab.shots)
 }
 
