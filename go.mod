@@ -1,6 +1,6 @@
 module github.com/xinyun-open/ewallet-go
 
-go 1.25.0
+go 1.24.0
 
 require (
 	github.com/emmansun/gmsm v0.43.0
@@ -11,6 +11,6 @@ require (
 
 require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/crypto v0.54.0 // indirect
-	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/crypto v0.48.0 // indirect
+	golang.org/x/net v0.49.0 // indirect
 )
