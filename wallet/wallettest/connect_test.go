@@ -216,7 +216,9 @@ func (p publicOnly) Public() *sign.PublicKey { return p.k.Public() }
 func (p publicOnly) SignDigest(ctx context.Context, d []byte) ([]byte, error) {
 	return p.k.SignDigest(ctx, d)
 }
-func (p publicOnly) Decrypt(ctx context.Context, c []byte) ([]byte, error) { return p.k.Decrypt(ctx, c) }
+func (p publicOnly) Decrypt(ctx context.Context, c []byte) ([]byte, error) {
+	return p.k.Decrypt(ctx, c)
+}
 
 func TestConnectWithMerchantKey(t *testing.T) {
 	ctx := context.Background()
