@@ -380,7 +380,9 @@ func TestSigningServiceProtocol(t *testing.T) {
 	require.NoError(t, err)
 	long, err := key.Public().Encrypt([]byte("thirty-two bytes of other secret"))
 	require.NoError(t, err)
-	js := func(field string, b []byte) string { return `{"` + field + `":"` + base64.StdEncoding.EncodeToString(b) + `"}` }
+	js := func(field string, b []byte) string {
+		return `{"` + field + `":"` + base64.StdEncoding.EncodeToString(b) + `"}`
+	}
 
 	for _, tc := range []struct {
 		name, path, auth, ct, body string
