@@ -49,6 +49,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer sb.Close()
+	fmt.Fprintf(out, "on the sandbox at %s as app %s\n", sb.URL, sb.Config.AppID)
 	c, err := wallet.NewClient(sb.Config)
 	if err != nil {
 		return err

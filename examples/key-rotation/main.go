@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer sb.Close()
+	fmt.Fprintf(out, "on the sandbox at %s as app %s\n", sb.URL, sb.Config.AppID)
 	if sb.Config.BankKeys[oldKey] == nil || sb.Config.BankKeys[newKey] == nil {
 		return fmt.Errorf("the sandbox at %s does not have the bank keys %s and %s", sb.URL, oldKey, newKey)
 	}

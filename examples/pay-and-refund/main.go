@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer sb.Close()
+	fmt.Fprintf(out, "on the sandbox at %s as app %s\n", sb.URL, sb.Config.AppID)
 	// No retries, so that the dropped answer below reaches this code as an
 	// unknown outcome (with retries the client would repeat the request
 	// under the same msg_id, and the bank would answer it from its cache).
