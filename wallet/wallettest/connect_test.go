@@ -1,9 +1,11 @@
 package wallettest_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -362,3 +364,60 @@ func TestSandboxSetSigningKey(t *testing.T) {
 	_, err = sb.SetSigningKey(ctx, "bank-1999-01")
 	require.ErrorContains(t, err, "refused POST /sandbox/signing-key (HTTP 400)")
 }
+
+// FuzzConnectCredentials feeds Connect the answers of a sandbox that is
+// not what it seems: it returns an error or a usable Config, never panics.
+func FuzzConnectCredentials(f *testing.F) {
+	s, stop, err := wallettest.StartServer(wallettest.WithoutNotifyReceiver())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(stop)
+	resp, err := http.Get(s.URL + "/sandbox/credentials")
+	if err != nil {
+		f.Fatal(err)
+	}
+	real, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(real, 200)
+	f.Add([]byte(`{"bank_keys":[]}`), 200)
+	f.Add([]byte(`{"bank_keys":[{"key_id":"k","public_key":"04"}]}`), 200)
+	f.Add([]byte(`{"error":"no"}`), 403)
+	f.Add([]byte(`null`), 200)
+	key, err := sign.GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, code int) {
+		if code < 200 || code > 599 {
+			code = 200
+		}
+		// The fake sandbox answers in memory: credentials with the fuzzed
+		// bytes, a registration with {}.
+		fake := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			status, body := code, b
+			if r.Method == http.MethodPost {
+				status, body = http.StatusOK, []byte("{}")
+			}
+			return &http.Response{StatusCode: status, Status: http.StatusText(status), Header: http.Header{},
+				Body: io.NopCloser(bytes.NewReader(body)), Request: r}, nil
+		})}
+		sb, err := wallettest.Connect(context.Background(), "http://127.0.0.1:1",
+			wallettest.WithControlClient(fake), wallettest.WithMerchantKey(key))
+		if err != nil {
+			require.Contains(t, err.Error(), "wallettest: ")
+			return
+		}
+		require.NotEmpty(t, sb.Config.BankKeys)
+		for id, k := range sb.Config.BankKeys {
+			require.NotNil(t, k, id)
+		}
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
