@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +59,7 @@ type connectOptions struct {
 	name      string
 	notifyURL string
 	key       sign.Signer
+	keySet    bool
 	server    []ServerOption
 	control   *http.Client
 }
@@ -78,7 +80,9 @@ func WithNotifyURL(url string) ConnectOption { return func(o *connectOptions) { 
 // key, and puts k in Config.PrivateKey: for a key the program made or
 // loaded itself, or one held by an HSM or a signing service (only
 // k.Public is used to register).
-func WithMerchantKey(k sign.Signer) ConnectOption { return func(o *connectOptions) { o.key = k } }
+func WithMerchantKey(k sign.Signer) ConnectOption {
+	return func(o *connectOptions) { o.key, o.keySet = k, true }
+}
 
 // WithServerOptions tunes the embedded sandbox Connect starts when the
 // base URL is empty (WithNotifyScale, WithLogger, WithStatePath...). They
@@ -120,13 +124,16 @@ func Connect(ctx context.Context, baseURL string, opts ...ConnectOption) (*Sandb
 	if err := checkAppName(o.name); err != nil {
 		return nil, err
 	}
-	if o.key == nil {
+	switch {
+	case !o.keySet:
 		k, err := sign.GenerateKey()
 		if err != nil {
 			return nil, fmt.Errorf("wallettest: making a TEST key: %w", err)
 		}
 		o.key = k
-	} else if o.key.Public() == nil {
+	case isNil(o.key):
+		return nil, errors.New("wallettest: WithMerchantKey: nil key")
+	case o.key.Public() == nil:
 		return nil, errors.New("wallettest: WithMerchantKey: the key has no public half")
 	}
 	if o.control == nil {
@@ -359,6 +366,16 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// isNil reports whether a Signer is nil, or a nil pointer inside the
+// interface, whose methods would panic.
+func isNil(k sign.Signer) bool {
+	if k == nil {
+		return true
+	}
+	v := reflect.ValueOf(k)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 func checkBaseURL(raw string) (string, error) {

@@ -287,6 +287,8 @@ func TestConnectErrorsSayWhatToDo(t *testing.T) {
 			"notify_url: must use https (http only on a loopback host)"},
 		{"bad app name", "", []wallettest.ConnectOption{wallettest.WithAppName("my app")}, `WithAppName("my app")`},
 		{"nil option", "", []wallettest.ConnectOption{nil}, "nil ConnectOption"},
+		{"nil key", "", []wallettest.ConnectOption{wallettest.WithMerchantKey(nil)}, "WithMerchantKey: nil key"},
+		{"nil *sign.PrivateKey", "", []wallettest.ConnectOption{wallettest.WithMerchantKey((*sign.PrivateKey)(nil))}, "WithMerchantKey: nil key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sb, err := wallettest.Connect(ctx, tc.baseURL, tc.opts...)
