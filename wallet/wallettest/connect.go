@@ -41,7 +41,8 @@ type Sandbox struct {
 	// key the sandbox publishes.
 	Config wallet.Config
 	// Server is the embedded sandbox, for what only it offers (Ledger,
-	// Deliveries, AdvanceClockTo); nil when URL is a standalone one.
+	// Deliveries, AdvanceClockTo; like StartServer's, its helpers panic on
+	// error); nil when URL is a standalone one.
 	Server *Server
 
 	control *http.Client
@@ -93,7 +94,7 @@ func WithServerOptions(opts ...ServerOption) ConnectOption {
 
 // WithControlClient sends the control API calls (GET /sandbox/credentials,
 // POST /sandbox/merchants, /sandbox/faults...) through hc instead of a
-// client with a 10 s timeout.
+// client with a 10 s timeout (nil keeps that one).
 func WithControlClient(hc *http.Client) ConnectOption {
 	return func(o *connectOptions) { o.control = hc }
 }
@@ -106,7 +107,7 @@ func WithControlClient(hc *http.Client) ConnectOption {
 //
 // With baseURL "" it starts a sandbox embedded in the program, on a free
 // loopback port, with notification retries 1000 times faster than the
-// bank's; otherwise baseURL is a standalone sandbox, such as
+// bank's (WithServerOptions tunes it); otherwise baseURL is a standalone sandbox, such as
 // http://127.0.0.1:8360 from go run ./examples/sandbox. Either way the
 // program talks to it over HTTP, as to the bank.
 //
