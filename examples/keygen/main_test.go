@@ -32,3 +32,16 @@ func TestKeygen(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, k.Public().Equal(p))
 }
+
+func TestKeygenNeverOverwritesAKey(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-out", dir, "-register=false"}, &out))
+	before, err := os.ReadFile(filepath.Join(dir, "merchant_private_key.pem"))
+	require.NoError(t, err)
+	err = run(context.Background(), []string{"-out", dir, "-register=false"}, &out)
+	require.ErrorContains(t, err, "exists already")
+	after, err := os.ReadFile(filepath.Join(dir, "merchant_private_key.pem"))
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+}

@@ -2,33 +2,50 @@
 // the four-factor check, the SMS code, the face photo and the PIN, and shows
 // how a merchant handles the bank's refusals on the way.
 //
-//	go run ./examples/open-account
-//	go run ./examples/open-account -base-url http://127.0.0.1:8360
+//	go run ./examples/open-account                                 # a sandbox embedded in the program
+//	go run ./examples/open-account -base-url http://127.0.0.1:8360 # a standalone one (go run ./examples/sandbox)
 //
 // The person is made up (wallettest.Person) and passes the sandbox's check.
+// The program registers a merchant of its own with the sandbox (a fresh
+// TEST key, a unique app id) and leaves the built-in test merchant alone.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/xinyun-open/ewallet-go/account"
-	"github.com/xinyun-open/ewallet-go/examples/internal/connect"
 	"github.com/xinyun-open/ewallet-go/wallet"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
-func main() { connect.Main("open-account", run) }
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "open-account:", err)
+		os.Exit(1)
+	}
+}
 
 func run(ctx context.Context, args []string, out io.Writer) error {
-	env, err := connect.Setup(ctx, "open-account", args, nil)
+	fs := flag.NewFlagSet("open-account", flag.ContinueOnError)
+	baseURL := fs.String("base-url", "", "a standalone sandbox, e.g. http://127.0.0.1:8360 (default: one embedded in this program)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sb, err := wallettest.Connect(ctx, *baseURL, wallettest.WithAppName("open-account"))
 	if err != nil {
 		return err
 	}
-	defer env.Close()
-	c := env.Client
+	defer sb.Close()
+	fmt.Fprintf(out, "on the sandbox at %s as app %s\n", sb.URL, sb.Config.AppID)
+	c, err := wallet.NewClient(sb.Config)
+	if err != nil {
+		return err
+	}
 	svc := account.New(c)
 	p := wallettest.Person()
 
@@ -73,15 +90,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "SMS sent to %s (the sandbox's code is 123456)\n", p.Mobile)
 
-	// 5. Open, with the face photo and the PIN the user chose. The PIN is
-	// encrypted the moment it is read; a weak one is refused by the bank.
+	// 5. Open, with the face photo and the PIN the user chose. In production
+	// the user's device encrypts the PIN to the key c.PINKey describes, so
+	// the digits never reach the merchant; this demo encrypts test PINs
+	// here. A weak PIN is refused by the bank.
 	weak, err := c.EncryptPIN("123456")
 	if err != nil {
 		return err
 	}
 	req := account.OpenRequest{UserID: p.UserID, VerifyToken: v.Token, Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo,
 		Mobile: p.Mobile, SMSSerial: sms.Serial, SMSCode: "123456", FaceImage: wallettest.Face(), Password: weak}
-	if _, err := svc.Open(ctx, req); errors.Is(err, wallet.ErrPasswordWeak) {
+	if _, err := svc.OpenAccount(ctx, req); errors.Is(err, wallet.ErrPasswordWeak) {
 		fmt.Fprintln(out, "PIN 123456 refused as weak; the token and the SMS code stay valid for a second try")
 	} else if err != nil {
 		return err
@@ -89,7 +108,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if req.Password, err = c.EncryptPIN(wallettest.TestPIN); err != nil {
 		return err
 	}
-	a, err := svc.Open(ctx, req)
+	a, err := svc.OpenAccount(ctx, req)
 	switch {
 	case errors.Is(err, wallet.ErrAccountAlreadyOpened):
 		return errors.New("one account per person per merchant: query it instead")
@@ -102,7 +121,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "account %s opened (%s), card %s bound\n", a.AccountNo, a.Status, a.BoundCard.CardNoMasked)
 
-	got, err := svc.Get(ctx, a.AccountNo)
+	got, err := svc.Query(ctx, a.AccountNo)
 	if err != nil {
 		return err
 	}

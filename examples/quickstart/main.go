@@ -4,32 +4,45 @@
 // refund, transfer to a second user, withdraw, read the limits, build a
 // signed H5 link, and receive the bank's notifications.
 //
-//	go run ./examples/quickstart                              # embedded sandbox, nothing to configure
-//	go run ./examples/quickstart -base-url http://127.0.0.1:8360   # a standalone one (go run ./examples/sandbox)
+//	go run ./examples/quickstart                                 # a sandbox embedded in the program
+//	go run ./examples/sandbox &                                  # or a standalone one, shared by several programs:
+//	go run ./examples/quickstart -base-url http://127.0.0.1:8360
 //
-// Every key it uses is the sandbox's TEST key.
+// It registers a merchant of its own with the sandbox (a fresh TEST key
+// made in the process, a unique app id, its own notify URL), so it never
+// changes the sandbox's built-in test merchant. -v logs every call to
+// stderr (never personal data or keys).
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/xinyun-open/ewallet-go/account"
-	"github.com/xinyun-open/ewallet-go/examples/internal/connect"
 	"github.com/xinyun-open/ewallet-go/h5"
 	"github.com/xinyun-open/ewallet-go/payment"
 	"github.com/xinyun-open/ewallet-go/wallet"
+	"github.com/xinyun-open/ewallet-go/wallet/notify"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
-func main() { connect.Main("quickstart", run) }
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
 
 // The notifications the journey causes.
 var expected = []notify.Type{
@@ -39,31 +52,50 @@ var expected = []notify.Type{
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
-	env, err := connect.Setup(ctx, "quickstart", args, nil)
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	baseURL := fs.String("base-url", "", "a standalone sandbox, e.g. http://127.0.0.1:8360 (default: one embedded in this program)")
+	verbose := fs.Bool("v", false, "log every call to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	// The merchant's side: a notify URL, and a return URL for the H5 page.
+	// Listening first gives the URL to register; serving starts once the
+	// client that verifies notifications exists.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	defer env.Close()
-	c := env.Client
+	merchantURL := "http://" + ln.Addr().String()
+	sb, err := wallettest.Connect(ctx, *baseURL, wallettest.WithAppName("quickstart"), wallettest.WithNotifyURL(merchantURL+"/notify"))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sb.Close()
+	c, err := wallet.NewClient(sb.Config, wallet.WithLogger(logger(*verbose)))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	inbox := &inbox{}
+	notifications, err := notify.NewHandler(c, inbox.add)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /notify", notifications)
+	mux.HandleFunc("GET /return", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "back at the merchant") })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+
 	where := "a standalone sandbox"
-	if env.Embedded {
+	if sb.Embedded() {
 		where = "the embedded sandbox bank"
 	}
-	fmt.Fprintf(out, "ewallet-go quickstart against %s at %s\n\n", where, env.BaseURL)
-
-	// The merchant's side: a notify URL and a return URL for the H5 page.
-	inbox := &inbox{}
-	mux := http.NewServeMux()
-	mux.Handle("/notify", c.NotificationHandler(inbox.add))
-	mux.HandleFunc("/return", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "back at the merchant") })
-	merchantURL, stop, err := connect.Listen(mux)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	if err := env.SetNotifyURL(ctx, merchantURL+"/notify"); err != nil {
-		return err
-	}
+	fmt.Fprintf(out, "ewallet-go quickstart against %s at %s, as app %s\n\n", where, sb.URL, c.AppID())
 
 	s := &steps{out: out}
 	accounts := account.New(c)
@@ -92,7 +124,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	s.say("payment/recharge", "%s from the bound card: order %s %s", yuan(r.Amount), r.OutTradeNo, r.Status)
 
-	pin, err := c.EncryptPIN(wallettest.TestPIN) // the PIN the user typed, encrypted at once
+	// In production the user's device encrypts the PIN (c.PINKey says to
+	// which key) and the merchant never sees it; a sandbox demo encrypts
+	// the test PIN here.
+	pin, err := c.EncryptPIN(wallettest.TestPIN)
 	if err != nil {
 		return err
 	}
@@ -125,7 +160,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	s.say("payment/withdraw", "%s to the bound card: order %s %s", yuan(wd.Amount), wd.OutTradeNo, wd.Status)
 
-	a, err := accounts.Get(ctx, acct)
+	a, err := accounts.Query(ctx, acct)
 	if err != nil {
 		return err
 	}
@@ -133,18 +168,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	s.say("account/query", "balance %s; today: out %s of %s, in %s; this year: out %s of %s",
 		yuan(a.Balance), yuan(l.DailyOutUsed), yuan(l.DailyLimit), yuan(l.DailyInUsed), yuan(l.YearlyOutUsed), yuan(l.YearlyLimit))
 
-	// Unknown outcomes: the one rule a payment integration must get right.
+	// Unknown outcomes: the one rule a payment integration must get right
+	// (examples/pay-and-refund shows it whole).
 	_, err = pay.Query(ctx, payment.NewOutTradeNo())
 	s.say("payment/query", "an order the bank never saw: %v (so the same request may be sent again)", errors.Is(err, wallet.ErrOrderNotFound))
 
-	link, err := h5.New(c).URL(h5.WalletPage{Common: h5.Common{UserID: alice.UserID, ReturnURL: merchantURL + "/return"}, AccountNo: acct})
+	link, err := h5.New(c).URL(ctx, h5.WalletPage{Common: h5.Common{UserID: alice.UserID, ReturnURL: merchantURL + "/return"}, AccountNo: acct})
 	if err != nil {
 		return err
 	}
 	s.say("h5 link", "我的钱包, signed, valid 10 minutes and once:\n%s", link)
 
 	got := inbox.wait(len(expected), 10*time.Second)
-	s.say("notifications", "%d received, verified and de-duplicated by the handler: %s", len(got), strings.Join(got, ", "))
+	s.say("notifications", "%d received, verified and de-duplicated by notify.Handler: %s", len(got), strings.Join(got, ", "))
 	if missing := missing(expected, got); len(missing) > 0 {
 		return fmt.Errorf("notifications not received: %s", strings.Join(missing, ", "))
 	}
@@ -168,13 +204,23 @@ func open(ctx context.Context, s *steps, c *wallet.Client, accounts *account.Ser
 	if err != nil {
 		return "", err
 	}
-	a, err := accounts.Open(ctx, account.OpenRequest{UserID: p.UserID, VerifyToken: v.Token, Name: p.Name, IDNumber: p.IDNumber,
+	a, err := accounts.OpenAccount(ctx, account.OpenRequest{UserID: p.UserID, VerifyToken: v.Token, Name: p.Name, IDNumber: p.IDNumber,
 		CardNo: p.CardNo, Mobile: p.Mobile, SMSSerial: sms.Serial, SMSCode: "123456", FaceImage: wallettest.Face(), Password: pin})
 	if err != nil {
 		return "", err
 	}
 	s.say("account/open", "account %s opened for %s, card %s (%s) bound", a.AccountNo, a.NameMasked, a.BoundCard.CardNoMasked, a.BoundCard.BankName)
 	return a.AccountNo, nil
+}
+
+// logger logs warnings (every call with -v) to stderr. The SDK never logs
+// personal data, bodies or keys.
+func logger(verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 type steps struct {
@@ -189,16 +235,18 @@ func (s *steps) say(api, format string, a ...any) {
 
 func yuan(fen int64) string { return fmt.Sprintf("¥%d.%02d", fen/100, fen%100) }
 
-// inbox collects the notifications the handler verified.
+// inbox is the merchant's business logic for notifications: here it only
+// collects their types. It runs once per event; a real one records the
+// order's state in the merchant's database.
 type inbox struct {
 	mu    sync.Mutex
 	types []string
 }
 
-func (b *inbox) add(_ context.Context, n *notify.Event) error {
+func (b *inbox) add(_ context.Context, e *notify.Event) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.types = append(b.types, string(n.Type))
+	b.types = append(b.types, string(e.Type))
 	return nil
 }
 
