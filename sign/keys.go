@@ -241,7 +241,12 @@ func parsePublicHex(s string) (*PublicKey, error) {
 }
 
 // Public returns the public half of k.
-func (k *PrivateKey) Public() *PublicKey { return k.pub }
+func (k *PrivateKey) Public() *PublicKey {
+	if k == nil {
+		return nil
+	}
+	return k.pub
+}
 
 // Hex returns the private scalar as 64 lowercase hex characters, zero padded.
 // It is key material: keep it out of logs.

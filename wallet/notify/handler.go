@@ -125,6 +125,11 @@ func NewHandler(c *wallet.Client, fn Func, opts ...Option) (*Handler, error) {
 // handlers that share a Deduper.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e, err := Parse(h.c, r)
+	if err != nil && !errors.Is(err, ErrRefused) {
+		h.log(r.Context(), slog.LevelWarn, "wallet notification not opened", nil, err)
+		answer(w, http.StatusServiceUnavailable, "FAIL", "busy, deliver again")
+		return
+	}
 	if err != nil {
 		h.log(r.Context(), slog.LevelWarn, "wallet notification refused", nil, err)
 		answer(w, http.StatusBadRequest, "FAIL", "notification refused")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xinyun-open/ewallet-go/internal/core"
+	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
 
@@ -117,7 +118,10 @@ func Parse(c *wallet.Client, r *http.Request) (*Event, error) {
 // client's app and merchant; that its timestamp is within 300 s of the
 // client's clock; and it opens biz_content (AAD notify_id) with the
 // merchant's key. Every refusal wraps ErrRefused, and nothing of a refused
-// notification is returned. Use it where the body arrives another way than
+// notification is returned. When the merchant's key itself fails (a remote
+// sign.Signer that is down), the error wraps wallet.ErrSigner instead: the
+// notification is not refused, and the Handler asks the bank to deliver it
+// again. Use it where the body arrives another way than
 // an HTTP request (a queue in front of the merchant's service).
 func Verify(ctx context.Context, c *wallet.Client, body []byte) (*Event, error) {
 	cc, err := core.Bridge.Core(c)
@@ -143,6 +147,11 @@ func Verify(ctx context.Context, c *wallet.Client, body []byte) (*Event, error) 
 	}
 	id := f["notify_id"]
 	data, err := cc.Open(ctx, f["encrypt_key"], f["biz_content"], id)
+	if err != nil && !errors.Is(err, sign.ErrDecrypt) {
+		// The merchant's key (a remote signer) failed, not the
+		// notification: not a refusal, the bank should deliver it again.
+		return nil, fmt.Errorf("notify: the merchant's key could not open notification %s: %w: %w", id, wallet.ErrSigner, err)
+	}
 	if err != nil {
 		return refuse("biz_content does not open: %v", err)
 	}

@@ -143,10 +143,11 @@ func TestSlowHandlerAndBankHangUpHandledExactlyOnce(t *testing.T) {
 	bank := wallettest.NewMockBank(t)
 	d := &ctxDeduper{mem: notify.NewMemoryDeduper(0)}
 	var calls atomic.Int32
-	var deadline time.Time
+	deadlines := make(chan time.Time, 2)
 	h := handler(t, bank.Client(), func(ctx context.Context, e *notify.Event) error {
 		calls.Add(1)
-		deadline, _ = ctx.Deadline()
+		deadline, _ := ctx.Deadline()
+		deadlines <- deadline
 		time.Sleep(150 * time.Millisecond) // longer than the bank waits (scaled below)
 		return ctx.Err()
 	}, notify.WithDeduper(d), notify.WithTimeout(2*time.Second))
@@ -161,7 +162,7 @@ func TestSlowHandlerAndBankHangUpHandledExactlyOnce(t *testing.T) {
 	}
 	_, err := send()
 	require.Error(t, err, "the bank hung up")
-	require.False(t, deadline.IsZero(), "the handler sees a deadline")
+	require.False(t, (<-deadlines).IsZero(), "the handler sees a deadline")
 	// The handler finishes after the hang-up; then the bank delivers again.
 	require.Eventually(t, func() bool {
 		done, err := d.mem.Claim(ctx, "N1", "probe", time.Second)
