@@ -43,7 +43,9 @@ func WithRetention(d time.Duration) DeduperOption {
 // NewDeduper returns a Deduper that keeps its keys under prefix (for
 // example "shop1:ewallet:"), in the Redis that rdb reaches. The prefix
 // keeps the keys of two merchants, or of two apps of one merchant, apart
-// in one Redis; it must not be empty.
+// in one Redis; it must not be empty. Create rdb with
+// ContextTimeoutEnabled: true, so that a context's deadline also stops a
+// command in flight (see the package documentation).
 func NewDeduper(rdb redis.UniversalClient, prefix string, opts ...DeduperOption) (*Deduper, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: NewDeduper: nil redis client")

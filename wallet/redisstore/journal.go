@@ -56,7 +56,8 @@ func WithSettledRetention(d time.Duration) JournalOption {
 // NewJournal returns a Journal that keeps its keys under prefix (for
 // example "shop1:ewallet:"), in the Redis that rdb reaches; the prefix must
 // not be empty. Every instance of one merchant's payment service uses the
-// same prefix, so that each sees the others' pending entries.
+// same prefix, so that each sees the others' pending entries. Create rdb
+// with ContextTimeoutEnabled: true (see the package documentation).
 func NewJournal(rdb redis.UniversalClient, prefix string, opts ...JournalOption) (*Journal, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: NewJournal: nil redis client")

@@ -114,6 +114,13 @@ func TestDeduperContract(t *testing.T) {
 			}
 			return d
 		},
+		Hung: func(t *testing.T) notify.Deduper {
+			d, err := redisstore.NewDeduper(connect(t, storetest.HungServer(t)), "ewallet-test:hung:")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		},
 	})
 }
 
@@ -130,6 +137,13 @@ func TestJournalContract(t *testing.T) {
 		},
 		Down: func(t *testing.T) payment.Journal {
 			j, err := redisstore.NewJournal(downClient(t), "ewallet-test:down:")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j
+		},
+		Hung: func(t *testing.T) payment.Journal {
+			j, err := redisstore.NewJournal(connect(t, storetest.HungServer(t)), "ewallet-test:hung:")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -103,6 +103,12 @@ func downDB(t *testing.T) *sql.DB {
 	return connect(t, "postgres://ewallet@"+addr+"/ewallet?sslmode=disable&connect_timeout=5")
 }
 
+// hungDB is a pool whose server accepts connections and never answers.
+func hungDB(t *testing.T) *sql.DB {
+	t.Helper()
+	return connect(t, "postgres://ewallet@"+storetest.HungServer(t)+"/ewallet?sslmode=disable")
+}
+
 func TestDeduperContract(t *testing.T) {
 	t.Parallel()
 	dsn := postgresDSN(t)
@@ -126,6 +132,13 @@ func TestDeduperContract(t *testing.T) {
 			}
 			return d
 		},
+		Hung: func(t *testing.T) notify.Deduper {
+			d, err := sqlstore.NewDeduper(hungDB(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		},
 	})
 }
 
@@ -143,6 +156,13 @@ func TestJournalContract(t *testing.T) {
 		},
 		Down: func(t *testing.T) payment.Journal {
 			j, err := sqlstore.NewJournal(downDB(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j
+		},
+		Hung: func(t *testing.T) payment.Journal {
+			j, err := sqlstore.NewJournal(hungDB(t))
 			if err != nil {
 				t.Fatal(err)
 			}

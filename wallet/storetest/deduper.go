@@ -26,6 +26,10 @@ type DeduperStore struct {
 	// closed, or pointed at a port nothing listens on. Nil skips the
 	// test of a store that is down.
 	Down func(t *testing.T) notify.Deduper
+	// Hung returns a Deduper whose store accepts connections and never
+	// answers (HungServer gives one). Nil skips the test of a store that
+	// hangs.
+	Hung func(t *testing.T) notify.Deduper
 	// IgnoresContext is true for an in-process Deduper that never waits,
 	// and so never looks at its context (notify.MemoryDeduper). A Deduper
 	// over a server must honour it: a done context is an error.
@@ -289,6 +293,24 @@ func TestDeduper(t *testing.T, s DeduperStore) {
 		}
 		if err := d.Release(dctx, id, a, false); err == nil {
 			t.Fatal("Release on a store that is down = nil, want an error")
+		}
+	})
+
+	t.Run("Hung", func(t *testing.T) {
+		t.Parallel()
+		if s.Hung == nil {
+			t.Skip("no way to make this store hang")
+		}
+		d := s.Hung(t)
+		hctx, cancel := context.WithTimeout(ctx, HungDeadline)
+		defer cancel()
+		t0 := time.Now()
+		done, err := d.Claim(hctx, NewID("N"), NewID("o"), time.Minute)
+		if done || err == nil {
+			t.Fatalf("Claim on a store that hangs = (%v, %v), want (false, an error)", done, err)
+		}
+		if late := time.Since(t0) - HungDeadline; late > time.Second {
+			t.Fatalf("Claim on a store that hangs returned %v after its context's deadline: it does not honour its context", late)
 		}
 	})
 }

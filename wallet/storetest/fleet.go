@@ -203,10 +203,11 @@ func (f Fleet) Run(t *testing.T, openDeduper func(t *testing.T) notify.Deduper, 
 			replayMu.Lock()
 			replayed++
 			replayMu.Unlock()
+			contentType := r.Header.Get("Content-Type")
 			for k := 1; k <= 2; k++ {
 				target := receiver[(backend+k)%f.Instances].String() + r.URL.Path
 				replays.Go(func() {
-					status := post(target, r.Header.Get("Content-Type"), body)
+					status := post(target, contentType, body)
 					replayMu.Lock()
 					replayStatus[status]++
 					replayMu.Unlock()
@@ -215,9 +216,9 @@ func (f Fleet) Run(t *testing.T, openDeduper func(t *testing.T) notify.Deduper, 
 		}
 		c := context.WithValue(r.Context(), backendKey{}, backend)
 		c = context.WithValue(c, dropKey{}, n%int64(f.DropEvery) == 0)
-		r = r.WithContext(c)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		proxy.ServeHTTP(w, r)
+		out := r.WithContext(c)
+		out.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, out)
 	}))
 	t.Cleanup(front.Close)
 	srv.SetNotifyURL(front.URL + "/notify")

@@ -26,6 +26,10 @@ type JournalStore struct {
 	// Down returns a Journal whose store cannot answer. Nil skips the
 	// test of a store that is down.
 	Down func(t *testing.T) payment.Journal
+	// Hung returns a Journal whose store accepts connections and never
+	// answers (HungServer gives one). Nil skips the test of a store that
+	// hangs.
+	Hung func(t *testing.T) payment.Journal
 	// Outcome returns the outcome j recorded for msgID, nil while it is
 	// pending. Nil skips the checks of which outcome is kept.
 	Outcome func(t *testing.T, j payment.Journal, ns, msgID string) *payment.Outcome
@@ -217,13 +221,13 @@ func TestJournal(t *testing.T, s JournalStore) {
 
 		// One msg_id begun by every worker at once: exactly one wins.
 		e := NewEntry(base.Add(-time.Minute))
-		var won, refused sync.WaitGroup
+		var begins, settles sync.WaitGroup
 		var mu sync.Mutex
 		wins := 0
 		start := make(chan struct{})
 		for i := range workers {
 			j := js[i%len(js)]
-			won.Go(func() {
+			begins.Go(func() {
 				<-start
 				if j.Begin(ctx, e) == nil {
 					mu.Lock()
@@ -233,7 +237,7 @@ func TestJournal(t *testing.T, s JournalStore) {
 			})
 		}
 		close(start)
-		won.Wait()
+		begins.Wait()
 		if wins != 1 {
 			t.Fatalf("%d concurrent Begins of one msg_id: %d succeeded, want exactly 1", workers, wins)
 		}
@@ -242,15 +246,13 @@ func TestJournal(t *testing.T, s JournalStore) {
 		for i := range workers {
 			outcomes[i] = payment.Outcome{Code: fmt.Sprintf("CODE_%02d", i), At: base}
 			j := js[i%len(js)]
-			refused.Go(func() {
+			settles.Go(func() {
 				if err := j.Settle(ctx, e.MsgID, outcomes[i]); err != nil {
-					mu.Lock()
 					t.Errorf("concurrent Settle %d: %v", i, err)
-					mu.Unlock()
 				}
 			})
 		}
-		refused.Wait()
+		settles.Wait()
 		requirePending(t, js[0], want...)
 		if s.Outcome != nil {
 			got := s.Outcome(t, js[0], ns, e.MsgID)
@@ -306,6 +308,32 @@ func TestJournal(t *testing.T, s JournalStore) {
 		}
 		if p, err := j.Pending(dctx); err == nil {
 			t.Fatalf("Pending on a store that is down = (%d entries, nil), want an error", len(p))
+		}
+	})
+
+	t.Run("Hung", func(t *testing.T) {
+		t.Parallel()
+		if s.Hung == nil {
+			t.Skip("no way to make this store hang")
+		}
+		j := s.Hung(t)
+		for name, call := range map[string]func(context.Context) error{
+			"Begin": func(c context.Context) error { return j.Begin(c, NewEntry(base)) },
+			"Settle": func(c context.Context) error {
+				return j.Settle(c, NewID("M"), payment.Outcome{Code: "SUCCESS", At: base})
+			},
+			"Pending": func(c context.Context) error { _, err := j.Pending(c); return err },
+		} {
+			hctx, cancel := context.WithTimeout(ctx, HungDeadline)
+			t0 := time.Now()
+			err := call(hctx)
+			cancel()
+			if err == nil {
+				t.Fatalf("%s on a store that hangs = nil, want an error", name)
+			}
+			if late := time.Since(t0) - HungDeadline; late > time.Second {
+				t.Fatalf("%s on a store that hangs returned %v after its context's deadline: it does not honour its context", name, late)
+			}
 		}
 	})
 }
