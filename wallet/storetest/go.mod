@@ -10,8 +10,6 @@ require github.com/xinyun-open/ewallet-go v0.0.0-00010101000000-000000000000
 require (
 	github.com/emmansun/gmsm v0.43.0 // indirect
 	github.com/go-resty/resty/v2 v2.17.2 // indirect
-	go.etcd.io/bbolt v1.5.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
 )
