@@ -25,8 +25,9 @@ import (
 // Implementations must be safe for concurrent use, and Begin must be
 // durable before it returns: the call is sent right after.
 type Journal interface {
-	// Begin records a call about to be sent. An entry whose MsgID is
-	// already recorded is an error.
+	// Begin records a call about to be sent. An entry whose MsgID the
+	// journal holds (pending, or settled and not yet forgotten) is an
+	// error.
 	Begin(ctx context.Context, e Entry) error
 	// Settle records the outcome of a call and takes it off the pending
 	// list. Settling an entry again keeps the first outcome; settling a
@@ -90,11 +91,19 @@ func journaled[T any](ctx context.Context, s *Service, path, orderNo string, req
 	if wallet.IsOutcomeUnknown(err) {
 		return nil, err
 	}
-	if serr := s.settle(ctx, e.MsgID, &out, err); serr != nil && err == nil {
-		// The bank acted and the answer is verified, but the journal could
-		// not record it: report the order, and the entry stays pending;
-		// Recover will find the order and settle it.
-		s.warn(ctx, "payment: journal settle failed", e.MsgID, serr)
+	if serr := s.settle(ctx, e.MsgID, &out, err); serr != nil {
+		if err == nil {
+			// The bank acted and the answer is verified, but the journal
+			// could not record it: report the order; the entry stays
+			// pending, and Recover will find the order and settle it.
+			s.warn(ctx, "payment: journal settle failed", e.MsgID, serr)
+			return &out, nil
+		}
+		// The call failed (a refusal, or nothing left), but the journal
+		// still says pending, and Recover would send it: the merchant must
+		// not be told "failed" for a call that may yet be made. Report it
+		// as unknown, to be settled like any unknown outcome.
+		return nil, fmt.Errorf("payment: %w: the call failed (%w) but the journal could not record it (%w), so Recover may still make it", wallet.ErrOutcomeUnknown, err, serr)
 	}
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package payment_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -190,4 +191,38 @@ func TestRecoverNeedsAJournal(t *testing.T) {
 	require.ErrorContains(t, err, "WithJournal")
 	_, err = payment.New(wallettest.NewMockBank(t).Client(), payment.WithJournal(nil)).Recover(ctx)
 	require.ErrorContains(t, err, "nil Journal")
+}
+
+// flakyJournal fails its next Settle.
+type flakyJournal struct {
+	*payment.FileJournal
+	failSettle bool
+}
+
+func (f *flakyJournal) Settle(ctx context.Context, msgID string, o payment.Outcome) error {
+	if f.failSettle {
+		f.failSettle = false
+		return errors.New("journal down")
+	}
+	return f.FileJournal.Settle(ctx, msgID, o)
+}
+
+// A call the merchant was told failed must never be sent later by
+// Recover: when the journal cannot record the failure, the merchant is
+// told the outcome is unknown instead.
+func TestAFailureTheJournalCannotRecordIsReportedUnknown(t *testing.T) {
+	t.Parallel()
+	b := newJournaledBed(t)
+	j := &flakyJournal{FileJournal: b.j, failSettle: true}
+	svc := payment.New(b.c, payment.WithJournal(j))
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	req := payment.RechargeRequest{AccountNo: b.acct, OutTradeNo: payment.NewOutTradeNo(), Amount: 5_00}
+	_, err := svc.Recharge(done, req)
+	require.True(t, wallet.IsOutcomeUnknown(err), "%v", err)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Len(t, b.pending(t), 1)
+	rec, err := svc.Recover(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, rec.Settled, "settled as the unknown outcome it was reported as")
 }
