@@ -1,0 +1,271 @@
+package statement
+
+import (
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"time"
+)
+
+// Statement reads one statement file as it streams in: it opens each
+// segment, decompresses and parses the CSV into typed records, and hands a
+// record out only once the segment that holds it has opened. Memory stays
+// at a few segments whatever the file's size.
+//
+// A record is authentic where it stands, but the statement is complete —
+// every line there, nothing added, the file the descriptor names — only
+// when the iteration ended without an error and Complete reports true.
+// Until then, treat what you read as provisional: a merchant that books
+// from the records should do so in a transaction it commits only then.
+//
+// A Statement is read once, by Trades or Ledger (or Verify), by one
+// goroutine.
+type Statement struct {
+	d       Descriptor
+	o       options
+	raw     *rawReader
+	seg     *segmentReader
+	dl      *resumer // nil unless made by Download
+	p       *lineParser
+	started bool
+	done    bool
+	err     error
+}
+
+// Option tunes NewReader and Download.
+type Option func(*options)
+
+type options struct {
+	raw     io.Writer
+	csv     io.Writer
+	retries int
+	wait    time.Duration
+}
+
+// WithRawCopy copies every downloaded byte to w as it is read, for example
+// into the file you keep as the day's statement. The copy is only
+// trustworthy once the Statement reports Complete: delete it otherwise.
+func WithRawCopy(w io.Writer) Option { return func(o *options) { o.raw = w } }
+
+// WithCSVCopy copies the decompressed CSV to w as it is parsed. It comes
+// only from segments that opened, but is only the whole statement once the
+// Statement reports Complete.
+func WithCSVCopy(w io.Writer) Option { return func(o *options) { o.csv = w } }
+
+// NewReader reads a statement file from r (the bytes as downloaded, or a
+// saved copy) with the file key (OpenKey) and the descriptor it belongs
+// to. It reads nothing until Trades, Ledger or Verify is called.
+func NewReader(r io.Reader, key []byte, d Descriptor, opts ...Option) (*Statement, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	if len(key) != keySize {
+		return nil, fmt.Errorf("statement: the file key must be %d bytes, not %d", keySize, len(key))
+	}
+	s := &Statement{d: d, p: newLineParser(&d)}
+	for _, f := range opts {
+		f(&s.o)
+	}
+	s.raw = newRawReader(r, s.o.raw, d.Size)
+	var err error
+	if s.seg, err = newSegmentReader(s.raw, key, &s.d); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Descriptor is the descriptor the statement is checked against.
+func (s *Statement) Descriptor() Descriptor { return s.d }
+
+// Trades ranges over the lines of a TRADE statement, in the file's order
+// (time, then trade_no, then refund_no):
+//
+//	for rec, err := range st.Trades() {
+//		if err != nil { return err } // the statement is refused
+//		...
+//	}
+//	// here st.Complete() is true
+//
+// An error is the last thing yielded. Stopping early leaves the statement
+// incomplete.
+func (s *Statement) Trades() iter.Seq2[TradeRecord, error] {
+	return scan(s, Trade, 10, s.p.trade)
+}
+
+// Ledger ranges over the lines of a LEDGER statement, in the file's order
+// (time, then the order the movements happened), as Trades does.
+func (s *Statement) Ledger() iter.Seq2[LedgerRecord, error] {
+	return scan(s, Ledger, 7, s.p.ledger)
+}
+
+// Verify reads the whole statement, of either type, without handing out
+// records: for a merchant that only keeps the file (WithRawCopy). It
+// returns nil exactly when the statement is complete.
+func (s *Statement) Verify() error {
+	var err error
+	if s.d.Type == Trade {
+		for _, e := range s.Trades() {
+			err = e
+		}
+	} else {
+		for _, e := range s.Ledger() {
+			err = e
+		}
+	}
+	return err
+}
+
+// Complete reports whether the statement was read to its end and passed
+// every check: the last segment opened, nothing followed it, the size and
+// SM3 of the bytes are the descriptor's, and so are the number of lines and
+// the sum of the amounts.
+func (s *Statement) Complete() bool { return s.done && s.err == nil }
+
+// Err is the error that ended the reading, or nil.
+func (s *Statement) Err() error { return s.err }
+
+// Records is the number of data lines read so far, and AmountSum the sum
+// of their amounts.
+func (s *Statement) Records() int64 { return s.p.records }
+
+// AmountSum is the sum of the amounts read so far, in fen.
+func (s *Statement) AmountSum() int64 { return s.p.sum }
+
+// Resumes is how many times Download reconnected with a Range request.
+func (s *Statement) Resumes() int {
+	if s.dl == nil {
+		return 0
+	}
+	return s.dl.resumes
+}
+
+// Close releases the download's connection (a no-op for NewReader, whose
+// reader is the caller's). Call it when you may stop ranging early.
+func (s *Statement) Close() error {
+	if s.dl != nil {
+		s.dl.close()
+	}
+	return nil
+}
+
+func scan[R any](s *Statement, t Type, fields int, parse func([]string, int64) (R, error)) iter.Seq2[R, error] {
+	return func(yield func(R, error) bool) {
+		var zero R
+		c, err := s.begin(t)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		for {
+			f, line, err := c.record(fields)
+			if err == io.EOF {
+				if err := s.end(); err != nil {
+					yield(zero, err)
+				}
+				return
+			}
+			if err != nil {
+				yield(zero, s.fail(err))
+				return
+			}
+			rec, err := parse(f, line)
+			if err != nil {
+				yield(zero, s.fail(err))
+				return
+			}
+			if !yield(rec, nil) {
+				s.Close()
+				return
+			}
+		}
+	}
+}
+
+// begin opens the gzip stream and checks the CSV header.
+func (s *Statement) begin(t Type) (*csvReader, error) {
+	if s.started {
+		return nil, ErrRead
+	}
+	s.started = true
+	if s.d.Type != t {
+		return nil, s.stop(fmt.Errorf("statement: the descriptor is of a %s statement, not %s", s.d.Type, t))
+	}
+	gz, err := gzip.NewReader(s.seg)
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	var r io.Reader = gz
+	if s.o.csv != nil {
+		r = io.TeeReader(gz, csvCopy{s.o.csv})
+	}
+	c := newCSVReader(r)
+	header := tradeHeader
+	if t == Ledger {
+		header = ledgerHeader
+	}
+	if err := c.header(header); err != nil {
+		return nil, s.fail(err)
+	}
+	return c, nil
+}
+
+// end runs when the CSV has ended: the gzip stream ended cleanly, which it
+// can only do once the segment reader answered io.EOF, that is after the
+// last segment opened and the size and SM3 matched. What is left is the
+// descriptor's count and sum.
+func (s *Statement) end() error {
+	switch {
+	case !s.seg.last:
+		return s.stop(fmt.Errorf("%w: the gzip stream ended before the last segment", ErrGzip))
+	case s.p.records != s.d.Records:
+		return s.stop(fmt.Errorf("%w: %d lines, the descriptor says %d", ErrRecords, s.p.records, s.d.Records))
+	case s.p.sum != s.d.AmountSum:
+		return s.stop(fmt.Errorf("%w: the amounts sum to %d, the descriptor says %d", ErrAmountSum, s.p.sum, s.d.AmountSum))
+	}
+	s.done = true
+	s.Close()
+	return nil
+}
+
+// fail records the error that ends the reading, naming its root cause: a
+// gzip or CSV symptom of a segment that did not open (or of a download
+// that broke) is reported as that cause; what is left of the errors out of
+// the decompressor is the plaintext's own fault.
+func (s *Statement) fail(err error) error {
+	var cc csvCopyError
+	switch {
+	case s.seg.err != nil:
+		err = s.seg.err
+	case errors.As(err, &cc), errors.Is(err, ErrCSV), errors.Is(err, ErrRecords), errors.Is(err, ErrAmountSum):
+	default:
+		err = fmt.Errorf("%w: %v", ErrGzip, err)
+	}
+	return s.stop(err)
+}
+
+// stop ends the reading with err.
+func (s *Statement) stop(err error) error {
+	s.err = err
+	s.done = true
+	s.Close()
+	return err
+}
+
+// csvCopy is the WithCSVCopy writer, whose errors are told apart from the
+// file's.
+type csvCopy struct{ w io.Writer }
+
+type csvCopyError struct{ err error }
+
+func (e csvCopyError) Error() string { return "statement: writing the CSV copy: " + e.err.Error() }
+func (e csvCopyError) Unwrap() error { return e.err }
+
+func (c csvCopy) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil {
+		return n, csvCopyError{err}
+	}
+	return n, nil
+}
