@@ -48,8 +48,9 @@ const (
 // download; default 8. 0 makes any break an error.
 func WithRetries(n int) Option { return func(o *options) { o.retries = max(n, 0) } }
 
-// WithRetryWait is the wait before the first reconnection, doubled for
-// each next one up to 2 s; default 100 ms.
+// WithRetryWait is the wait before a reconnection, doubled for each next
+// one that follows a connection that brought nothing, up to 2 s; default
+// 100 ms.
 func WithRetryWait(d time.Duration) Option { return func(o *options) { o.wait = max(d, 0) } }
 
 // Download fetches the file of d with get and returns the Statement that
@@ -93,6 +94,8 @@ type resumer struct {
 	max     int
 	wait    time.Duration
 	resumes int   // reconnections so far
+	failing int   // reconnections in a row that brought no byte
+	from    int64 // r.off when the current connection was made
 	tried   bool  // the first request was made
 	lastErr error // why the last connection ended, for the final error
 	err     error // sticky: the stream is over
@@ -141,7 +144,14 @@ func (r *resumer) connect() error {
 					ErrDownload, r.off, r.size, r.resumes, r.lastErr))
 			}
 			r.resumes++
-			t := time.NewTimer(min(r.wait<<min(r.resumes-1, 16), maxWait))
+			// The wait doubles while reconnecting brings nothing, and
+			// starts over once a connection carried bytes.
+			if r.off > r.from {
+				r.failing = 0
+			}
+			r.from = r.off
+			t := time.NewTimer(min(r.wait<<min(r.failing, 16), maxWait))
+			r.failing++
 			select {
 			case <-t.C:
 			case <-r.ctx.Done():
