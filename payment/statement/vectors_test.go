@@ -149,7 +149,7 @@ func TestVectorsInvalid(t *testing.T) {
 }
 
 // applyOp makes the changed file of an invalid vector.
-func applyOp(t *testing.T, file []byte, c vectors.BillInvalid) []byte {
+func applyOp(t testing.TB, file []byte, c vectors.BillInvalid) []byte {
 	t.Helper()
 	out := bytes.Clone(file)
 	switch c.Op {
