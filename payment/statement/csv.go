@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -58,25 +59,33 @@ func (c *csvReader) header(want string) error {
 }
 
 // record returns the next record's fields, which must number n, or io.EOF
-// after the last line. start is the line the record began on.
-func (c *csvReader) record(n int) (fields []string, start int64, err error) {
+// after the last line. start is the line the record began on; clean says
+// that the record is printable ASCII, so that its fields need no check for
+// control characters.
+func (c *csvReader) record(n int) (fields []string, start int64, clean bool, err error) {
 	line, err := c.readLine()
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	start = c.line
-	if bytes.IndexByte(line, '"') >= 0 {
+	clean = c.splitPlain(line[:len(line)-1])
+	switch {
+	case clean:
+		fields = c.fields
+	case !utf8.Valid(line):
+		return nil, start, false, &CSVError{Line: start, Reason: "is not valid UTF-8"}
+	case bytes.IndexByte(line, '"') >= 0:
 		fields, err = c.quotedRecord(line)
-	} else {
+	default:
 		fields, err = c.plainRecord(line)
 	}
 	if err != nil {
-		return nil, start, err
+		return nil, start, false, err
 	}
 	if len(fields) != n {
-		return nil, start, &CSVError{Line: start, Reason: "has " + itoa(int64(len(fields))) + " fields, want " + itoa(int64(n))}
+		return nil, start, false, &CSVError{Line: start, Reason: "has " + itoa(int64(len(fields))) + " fields, want " + itoa(int64(n))}
 	}
-	return fields, start, nil
+	return fields, start, clean, nil
 }
 
 // readLine returns the next physical line with its "\n", valid until the
@@ -96,13 +105,54 @@ func (c *csvReader) readLine() ([]byte, error) {
 		return nil, err
 	}
 	c.line++
-	if !utf8.Valid(line) {
-		return nil, &CSVError{Line: c.line, Reason: "is not valid UTF-8"}
-	}
 	return line, nil
 }
 
-// plainRecord splits a line without quotes.
+// special marks the bytes that take a line off the fast path: controls
+// (the line's own "\n" aside), quotes and anything beyond ASCII.
+var special = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t[0x7f] = true, true
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+// splitPlain splits a line (without its "\n") at its commas in one pass,
+// if it is printable ASCII without quotes — by far the common case, which
+// then needs no other check. It reports false, having split nothing, for
+// any other line.
+func (c *csvReader) splitPlain(line []byte) bool {
+	var cuts [16]int // comma positions; a statement line has at most 9
+	n := 0
+	for i, b := range line {
+		if special[b] {
+			return false
+		}
+		if b == ',' {
+			if n == len(cuts) {
+				return false // far too many fields: the slow path says so
+			}
+			cuts[n] = i
+			n++
+		}
+	}
+	s := string(line)
+	f := c.fields[:0]
+	prev := 0
+	for _, cut := range cuts[:n] {
+		f = append(f, s[prev:cut])
+		prev = cut + 1
+	}
+	c.fields = append(f, s[prev:])
+	return true
+}
+
+// plainRecord splits a line without quotes that holds other bytes than
+// printable ASCII.
 func (c *csvReader) plainRecord(line []byte) ([]string, error) {
 	if bytes.IndexByte(line, '\r') >= 0 {
 		return nil, &CSVError{Line: c.line, Reason: `holds a carriage return: lines end with "\n" alone`}
@@ -110,7 +160,7 @@ func (c *csvReader) plainRecord(line []byte) ([]string, error) {
 	s := string(line[:len(line)-1])
 	f := c.fields[:0]
 	for {
-		i := indexComma(s)
+		i := strings.IndexByte(s, ',')
 		if i < 0 {
 			f = append(f, s)
 			break
@@ -120,15 +170,6 @@ func (c *csvReader) plainRecord(line []byte) ([]string, error) {
 	}
 	c.fields = f
 	return f, nil
-}
-
-func indexComma(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ',' {
-			return i
-		}
-	}
-	return -1
 }
 
 // quotedRecord parses a record with at least one quote by RFC 4180: a
@@ -156,6 +197,9 @@ func (c *csvReader) quotedRecord(first []byte) ([]string, error) {
 					}
 					if err != nil {
 						return nil, err
+					}
+					if !utf8.Valid(more) {
+						return nil, &CSVError{Line: start, Reason: "is not valid UTF-8"}
 					}
 					if len(rec)+len(more) > maxLine {
 						return nil, &CSVError{Line: start, Reason: "is longer than 64 KiB"}

@@ -71,15 +71,18 @@ func Download(ctx context.Context, get GetFunc, key []byte, d Descriptor, opts .
 	for _, f := range opts {
 		f(&o)
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	dl := &resumer{ctx: ctx, get: get, size: d.Size, max: o.retries, wait: o.wait}
 	s, err := NewReader(dl, key, d, opts...)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	if err := dl.connect(); err != nil {
+		cancel()
 		return nil, err
 	}
-	s.dl = dl
+	s.dl, s.cancel = dl, cancel
 	return s, nil
 }
 

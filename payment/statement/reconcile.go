@@ -230,6 +230,26 @@ func Reconcile(bank iter.Seq2[TradeRecord, error], books iter.Seq2[MerchantRecor
 		if err := rc.checkBank(&b); err != nil {
 			return nil, err
 		}
+		for mOK && m.Time.Before(b.Time) {
+			if err := rc.addBooks(m); err != nil {
+				return nil, err
+			}
+			if err := advance(); err != nil {
+				return nil, err
+			}
+		}
+		// The common case: nothing waits, and your next record is this
+		// line's partner. Pair them without a trip through the maps.
+		if mOK && len(rc.bank) == 0 && len(rc.books) == 0 && booksKey(&m) == bankKey(&b) {
+			rc.count(&b, &m)
+			if err := rc.pair(&b, &m); err != nil {
+				return nil, err
+			}
+			if err := advance(); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		for mOK && !m.Time.After(b.Time) {
 			if err := rc.addBooks(m); err != nil {
 				return nil, err
@@ -325,9 +345,21 @@ func booksKey(m *MerchantRecord) key {
 	return key{false, m.OutTradeNo}
 }
 
+// count adds a statement line (b) and a record of yours (m) to the sides'
+// totals; either may be nil.
+func (rc *reconciler) count(b *TradeRecord, m *MerchantRecord) {
+	if b != nil {
+		rc.r.Bank.Lines++
+		rc.r.Bank.Amount += b.Amount
+	}
+	if m != nil {
+		rc.r.Books.Lines++
+		rc.r.Books.Amount += m.Amount
+	}
+}
+
 func (rc *reconciler) addBank(b TradeRecord) error {
-	rc.r.Bank.Lines++
-	rc.r.Bank.Amount += b.Amount
+	rc.count(&b, nil)
 	k := bankKey(&b)
 	if m, ok := rc.books[k]; ok {
 		delete(rc.books, k)
@@ -343,8 +375,7 @@ func (rc *reconciler) addBank(b TradeRecord) error {
 }
 
 func (rc *reconciler) addBooks(m MerchantRecord) error {
-	rc.r.Books.Lines++
-	rc.r.Books.Amount += m.Amount
+	rc.count(nil, &m)
 	k := booksKey(&m)
 	if b, ok := rc.bank[k]; ok {
 		delete(rc.bank, k)

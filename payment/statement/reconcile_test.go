@@ -151,10 +151,12 @@ func TestReconcileInputErrors(t *testing.T) {
 	_, err = statement.Reconcile(seq(bank), seq(bad))
 	require.ErrorContains(t, err, "status")
 
-	// Your records a day late: every bank line waits for its partner.
-	late := slices.Clone(mine)
+	// Your records a day late, and in another order than the bank's:
+	// every bank line waits for its partner.
+	late := make([]statement.MerchantRecord, len(mine))
 	for i := range late {
-		late[i].Time = late[i].Time.Add(24 * time.Hour)
+		late[i] = mine[(i+25)%len(mine)]
+		late[i].Time = mine[i].Time.Add(24 * time.Hour)
 	}
 	_, err = statement.Reconcile(seq(bank), seq(late), statement.MaxPending(10))
 	require.ErrorIs(t, err, statement.ErrTooManyPending)

@@ -1,6 +1,7 @@
 package statement
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func (p *lineParser) count(line, amount int64) error {
 
 // trade parses a TRADE line: time, type, out_trade_no, trade_no,
 // out_refund_no, refund_no, account_no, payee_account_no, amount, status.
-func (p *lineParser) trade(f []string, line int64) (TradeRecord, error) {
+func (p *lineParser) trade(f []string, line int64, clean bool) (TradeRecord, error) {
 	var r TradeRecord
 	sec, err := p.time(f[0], line)
 	if err != nil {
@@ -59,20 +60,16 @@ func (p *lineParser) trade(f []string, line int64) (TradeRecord, error) {
 	r.OutTradeNo, r.TradeNo, r.OutRefundNo, r.RefundNo = f[2], f[3], f[4], f[5]
 	r.AccountNo, r.PayeeAccountNo = f[6], f[7]
 	refund := r.Type == TradeRefund
-	for _, c := range []struct {
-		col, v string
-		want   bool
-	}{
-		{"out_trade_no", r.OutTradeNo, true},
-		{"trade_no", r.TradeNo, true},
-		{"out_refund_no", r.OutRefundNo, refund},
-		{"refund_no", r.RefundNo, refund},
-		{"account_no", r.AccountNo, true},
-		{"payee_account_no", r.PayeeAccountNo, r.Type == TradeTransfer},
-	} {
-		if err := idField(line, c.col, c.v, c.want, string(r.Type)); err != nil {
-			return r, err
-		}
+	typ := string(r.Type)
+	if err := cmp.Or(
+		idField(line, "out_trade_no", r.OutTradeNo, true, typ, clean),
+		idField(line, "trade_no", r.TradeNo, true, typ, clean),
+		idField(line, "out_refund_no", r.OutRefundNo, refund, typ, clean),
+		idField(line, "refund_no", r.RefundNo, refund, typ, clean),
+		idField(line, "account_no", r.AccountNo, true, typ, clean),
+		idField(line, "payee_account_no", r.PayeeAccountNo, r.Type == TradeTransfer, typ, clean),
+	); err != nil {
+		return r, err
 	}
 	amount, ok := parseInt(f[8])
 	if !ok {
@@ -117,7 +114,7 @@ func cmpTrade(sec int64, tradeNo, refundNo string, psec int64, ptradeNo, prefund
 
 // ledger parses a LEDGER line: time, account_no, type, amount,
 // balance_after, out_trade_no, out_refund_no.
-func (p *lineParser) ledger(f []string, line int64) (LedgerRecord, error) {
+func (p *lineParser) ledger(f []string, line int64, clean bool) (LedgerRecord, error) {
 	var r LedgerRecord
 	sec, err := p.time(f[0], line)
 	if err != nil {
@@ -129,7 +126,7 @@ func (p *lineParser) ledger(f []string, line int64) (LedgerRecord, error) {
 	p.prevSec = sec
 	r.Time = p.day.Add(time.Duration(sec) * time.Second)
 	r.AccountNo = f[1]
-	if err := idField(line, "account_no", r.AccountNo, true, ""); err != nil {
+	if err := idField(line, "account_no", r.AccountNo, true, "", clean); err != nil {
 		return r, err
 	}
 	var in bool
@@ -157,10 +154,10 @@ func (p *lineParser) ledger(f []string, line int64) (LedgerRecord, error) {
 	}
 	r.BalanceAfter = bal
 	r.OutTradeNo, r.OutRefundNo = f[5], f[6]
-	if err := idField(line, "out_trade_no", r.OutTradeNo, true, ""); err != nil {
+	if err := idField(line, "out_trade_no", r.OutTradeNo, true, "", clean); err != nil {
 		return r, err
 	}
-	if err := idField(line, "out_refund_no", r.OutRefundNo, r.Type == LedgerRefund, string(r.Type)); err != nil {
+	if err := idField(line, "out_refund_no", r.OutRefundNo, r.Type == LedgerRefund, string(r.Type), clean); err != nil {
 		return r, err
 	}
 	return r, p.count(line, amount)
@@ -187,8 +184,8 @@ func (p *lineParser) time(s string, line int64) (int64, error) {
 const wireLayout = "2006-01-02 15:04:05"
 
 // idField checks an identifier column: present when want, empty
-// otherwise, and free of control characters.
-func idField(line int64, col, v string, want bool, typ string) error {
+// otherwise, and free of control characters (known when the line is clean).
+func idField(line int64, col, v string, want bool, typ string, clean bool) error {
 	switch {
 	case want && v == "":
 		return &CSVError{Line: line, Column: col, Reason: "is required"}
@@ -197,6 +194,8 @@ func idField(line int64, col, v string, want bool, typ string) error {
 			return &CSVError{Line: line, Column: col, Reason: "must be empty on a " + typ + " line"}
 		}
 		return &CSVError{Line: line, Column: col, Reason: "must be empty"}
+	case clean:
+		return nil
 	}
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 || c == 0x7f {

@@ -2,6 +2,7 @@ package statement
 
 import (
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,10 @@ import (
 // Until then, treat what you read as provisional: a merchant that books
 // from the records should do so in a transaction it commits only then.
 //
+// Decryption and decompression run in a goroutine of their own, one
+// buffer ahead of the parser, so that the two halves of the work use two
+// cores; the goroutine ends with the reading (or Close).
+//
 // A Statement is read once, by Trades or Ledger (or Verify), by one
 // goroutine.
 type Statement struct {
@@ -27,11 +32,18 @@ type Statement struct {
 	o       options
 	raw     *rawReader
 	seg     *segmentReader
-	dl      *resumer // nil unless made by Download
+	dl      *resumer           // nil unless made by Download
+	cancel  context.CancelFunc // Download's: ends a network read on Close
 	p       *lineParser
 	started bool
 	done    bool
 	err     error
+
+	// The producer: segments → gzip → pipe. It alone touches seg, raw and
+	// dl once started; the consumer reads their state only after the pipe
+	// reported the producer's end.
+	pipe     *io.PipeReader
+	produced chan struct{} // closed when the producer has returned
 }
 
 // Option tunes NewReader and Download.
@@ -141,25 +153,36 @@ func (s *Statement) Resumes() int {
 	return s.dl.resumes
 }
 
-// Close releases the download's connection (a no-op for NewReader, whose
-// reader is the caller's). Call it when you may stop ranging early.
+// Close stops the reading and releases the download's connection; the
+// ranging loops call it when they end, so call it yourself only when you
+// may not range at all. It waits for the reading goroutine, which for
+// NewReader ends with the current Read of your reader.
 func (s *Statement) Close() error {
-	if s.dl != nil {
+	if s.pipe != nil {
+		s.pipe.CloseWithError(errClosed)
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.produced != nil {
+		<-s.produced
+	} else if s.dl != nil {
 		s.dl.close()
 	}
 	return nil
 }
 
-func scan[R any](s *Statement, t Type, fields int, parse func([]string, int64) (R, error)) iter.Seq2[R, error] {
+func scan[R any](s *Statement, t Type, fields int, parse func([]string, int64, bool) (R, error)) iter.Seq2[R, error] {
 	return func(yield func(R, error) bool) {
 		var zero R
+		defer s.Close() // also when the loop's body panics
 		c, err := s.begin(t)
 		if err != nil {
 			yield(zero, err)
 			return
 		}
 		for {
-			f, line, err := c.record(fields)
+			f, line, clean, err := c.record(fields)
 			if err == io.EOF {
 				if err := s.end(); err != nil {
 					yield(zero, err)
@@ -170,13 +193,12 @@ func scan[R any](s *Statement, t Type, fields int, parse func([]string, int64) (
 				yield(zero, s.fail(err))
 				return
 			}
-			rec, err := parse(f, line)
+			rec, err := parse(f, line, clean)
 			if err != nil {
 				yield(zero, s.fail(err))
 				return
 			}
 			if !yield(rec, nil) {
-				s.Close()
 				return
 			}
 		}
@@ -192,13 +214,12 @@ func (s *Statement) begin(t Type) (*csvReader, error) {
 	if s.d.Type != t {
 		return nil, s.stop(fmt.Errorf("statement: the descriptor is of a %s statement, not %s", s.d.Type, t))
 	}
-	gz, err := gzip.NewReader(s.seg)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	var r io.Reader = gz
+	pr, pw := io.Pipe()
+	s.pipe, s.produced = pr, make(chan struct{})
+	go s.produce(pw)
+	var r io.Reader = pr
 	if s.o.csv != nil {
-		r = io.TeeReader(gz, csvCopy{s.o.csv})
+		r = io.TeeReader(pr, csvCopy{s.o.csv})
 	}
 	c := newCSVReader(r)
 	header := tradeHeader
@@ -211,11 +232,29 @@ func (s *Statement) begin(t Type) (*csvReader, error) {
 	return c, nil
 }
 
+// produce decrypts and decompresses into the pipe: its end (io.EOF or the
+// error) is what the parser reads last.
+func (s *Statement) produce(pw *io.PipeWriter) {
+	defer close(s.produced)
+	gz, err := gzip.NewReader(s.seg)
+	switch err {
+	case nil:
+		_, err = io.Copy(pw, gz)
+	case io.EOF:
+		err = errors.New("the plaintext is empty")
+	}
+	if s.dl != nil {
+		s.dl.close()
+	}
+	pw.CloseWithError(err)
+}
+
 // end runs when the CSV has ended: the gzip stream ended cleanly, which it
 // can only do once the segment reader answered io.EOF, that is after the
 // last segment opened and the size and SM3 matched. What is left is the
 // descriptor's count and sum.
 func (s *Statement) end() error {
+	<-s.produced
 	switch {
 	case !s.seg.last:
 		return s.stop(fmt.Errorf("%w: the gzip stream ended before the last segment", ErrGzip))
@@ -235,11 +274,14 @@ func (s *Statement) end() error {
 // the decompressor is the plaintext's own fault.
 func (s *Statement) fail(err error) error {
 	var cc csvCopyError
-	switch {
-	case s.seg.err != nil:
+	if errors.As(err, &cc) || errors.Is(err, ErrCSV) || errors.Is(err, ErrRecords) || errors.Is(err, ErrAmountSum) {
+		return s.stop(err) // the parser's own finding
+	}
+	// The producer's end, read through the pipe.
+	<-s.produced
+	if s.seg.err != nil {
 		err = s.seg.err
-	case errors.As(err, &cc), errors.Is(err, ErrCSV), errors.Is(err, ErrRecords), errors.Is(err, ErrAmountSum):
-	default:
+	} else {
 		err = fmt.Errorf("%w: %v", ErrGzip, err)
 	}
 	return s.stop(err)
