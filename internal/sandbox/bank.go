@@ -97,6 +97,7 @@ type Bank struct {
 	faults  faultSet
 	apis    map[string]apiSpec
 	h5      *h5Site
+	bills   *billStore
 	testKey *sign.PrivateKey // the built-in merchant's private key
 
 	closeOnce sync.Once
@@ -146,6 +147,7 @@ func New(opts Options) (*Bank, error) {
 		keys:    keys,
 		st:      newStore(opts.Now, opts.Logger),
 		msgs:    newMsgCache(),
+		bills:   newBillStore(),
 		testKey: testKey,
 		closing: make(chan struct{}),
 	}
@@ -187,6 +189,7 @@ func (b *Bank) Close() error {
 	b.closeOnce.Do(func() {
 		close(b.closing)
 		b.notify.close()
+		b.bills.close()
 		b.st.mu.Lock()
 		err = b.st.close()
 		b.st.mu.Unlock()
@@ -219,6 +222,10 @@ func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if sub, ok := under(p, "/h5/"); ok {
 		b.h5.serve(w, r, p[:len(p)-len(sub)], sub)
+		return
+	}
+	if sub, ok := under(p, "/bills/"); ok {
+		b.serveBill(w, r, sub)
 		return
 	}
 	writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found: the sandbox serves /api/v1/..., /h5/... and /sandbox/..."})
@@ -316,6 +323,12 @@ func (b *Bank) BusinessNow() time.Time { return b.st.businessNow() }
 // httptest.ResponseRecorder) panics with http.ErrAbortHandler, which
 // net/http's server absorbs.
 func (b *Bank) InjectFault(f Fault) error {
+	if isBillFault(f.Kind) {
+		if err := b.bills.addFault(f); err != nil {
+			return fmt.Errorf("sandbox: fault: %w", err)
+		}
+		return nil
+	}
 	f, err := normalizeFault(f, func(p string) bool { _, ok := b.apis[p]; return ok })
 	if err != nil {
 		return fmt.Errorf("sandbox: fault: %w", err)
