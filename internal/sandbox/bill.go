@@ -9,7 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xinyun-open/ewallet-go/internal/envelope"
@@ -164,19 +164,35 @@ func (t tradeRow) refundNo() string {
 func (s *store) tradeRows(merchantID string, day time.Time) []tradeRow {
 	from, to := day, day.AddDate(0, 0, 1)
 	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
-	var rows []tradeRow
+	orderIn := func(k orderKey, o *order) bool {
+		return k.merchantID == merchantID && in(o.FinishedAt) &&
+			(o.Status == orderSuccess || o.Status == "FAILED" || o.Status == "CLOSED")
+	}
+	refundIn := func(k orderKey, r *refund) bool {
+		return k.merchantID == merchantID && r.Status == orderSuccess && in(r.RefundedAt)
+	}
 	s.mu.Lock()
+	// Counted first, so that the index is allocated once at its size
+	// rather than grown through copies five times its size.
+	n := 0
 	for k, o := range s.orders {
-		if k.merchantID != merchantID || !in(o.FinishedAt) {
-			continue
+		if orderIn(k, o) {
+			n++
 		}
-		switch o.Status {
-		case orderSuccess, "FAILED", "CLOSED":
+	}
+	for k, r := range s.refunds {
+		if refundIn(k, r) {
+			n++
+		}
+	}
+	rows := make([]tradeRow, 0, n)
+	for k, o := range s.orders {
+		if orderIn(k, o) {
 			rows = append(rows, tradeRow{sec: o.FinishedAt.Unix(), o: o})
 		}
 	}
 	for k, r := range s.refunds {
-		if k.merchantID != merchantID || r.Status != orderSuccess || !in(r.RefundedAt) {
+		if !refundIn(k, r) {
 			continue
 		}
 		if o := s.orders[orderKey{merchantID, r.OutTradeNo}]; o != nil {
@@ -185,7 +201,13 @@ func (s *store) tradeRows(merchantID string, day time.Time) []tradeRow {
 	}
 	s.mu.Unlock()
 	slices.SortFunc(rows, func(a, b tradeRow) int {
-		return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.o.TradeNo, b.o.TradeNo), cmp.Compare(a.refundNo(), b.refundNo()))
+		if a.sec != b.sec {
+			return cmp.Compare(a.sec, b.sec)
+		}
+		if a.o.TradeNo != b.o.TradeNo {
+			return strings.Compare(a.o.TradeNo, b.o.TradeNo)
+		}
+		return strings.Compare(a.refundNo(), b.refundNo())
 	})
 	return rows
 }
@@ -193,16 +215,33 @@ func (s *store) tradeRows(merchantID string, day time.Time) []tradeRow {
 func writeTrade(w *billWriter, rows []tradeRow) error {
 	for _, t := range rows {
 		o := t.o
-		var err error
+		amount, status := o.Amount, o.Status
 		if t.r == nil {
-			err = w.row(o.Amount, formatTime(o.FinishedAt), o.Type, o.OutTradeNo, o.TradeNo, "", "",
-				o.AccountNo, o.PayeeAccountNo, strconv.FormatInt(o.Amount, 10), o.Status)
+			w.time(o.FinishedAt)
+			w.str(o.Type)
 		} else {
-			r := t.r
-			err = w.row(r.Amount, formatTime(r.RefundedAt), "REFUND", o.OutTradeNo, o.TradeNo, r.OutRefundNo, r.RefundNo,
-				o.AccountNo, "", strconv.FormatInt(r.Amount, 10), r.Status)
+			amount, status = t.r.Amount, t.r.Status
+			w.time(t.r.RefundedAt)
+			w.str("REFUND")
 		}
-		if err != nil {
+		w.str(o.OutTradeNo)
+		w.str(o.TradeNo)
+		if t.r == nil {
+			w.str("")
+			w.str("")
+		} else {
+			w.str(t.r.OutRefundNo)
+			w.str(t.r.RefundNo)
+		}
+		w.str(o.AccountNo)
+		if t.r == nil {
+			w.str(o.PayeeAccountNo)
+		} else {
+			w.str("")
+		}
+		w.num(amount)
+		w.str(status)
+		if err := w.end(amount); err != nil {
 			return err
 		}
 	}
@@ -277,8 +316,14 @@ func writeLedger(w *billWriter, runs []ledgerRun) error {
 			parked[e.OutTradeNo] = append(parked[e.OutTradeNo], r)
 			continue
 		}
-		if err := w.row(e.Amount, formatTime(e.Time), r.accountNo, e.Type, strconv.FormatInt(e.Amount, 10),
-			strconv.FormatInt(e.BalanceAfter, 10), e.OutTradeNo, e.OutRefundNo); err != nil {
+		w.time(e.Time)
+		w.str(r.accountNo)
+		w.str(e.Type)
+		w.num(e.Amount)
+		w.num(e.BalanceAfter)
+		w.str(e.OutTradeNo)
+		w.str(e.OutRefundNo)
+		if err := w.end(e.Amount); err != nil {
 			return err
 		}
 		if e.Type == ledgerTransferOut {

@@ -448,7 +448,10 @@ func (rc *reconciler) finish() error {
 		bank = append(bank, b)
 	}
 	slices.SortFunc(bank, func(a, b TradeRecord) int {
-		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.TradeNo, b.TradeNo), cmp.Compare(a.RefundNo, b.RefundNo))
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.TradeNo, b.TradeNo), cmp.Compare(a.RefundNo, b.RefundNo))
 	})
 	for i := range bank {
 		if err := rc.unmatchedBank(&bank[i]); err != nil {
@@ -460,7 +463,10 @@ func (rc *reconciler) finish() error {
 		books = append(books, m)
 	}
 	slices.SortFunc(books, func(a, b MerchantRecord) int {
-		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.OutTradeNo, b.OutTradeNo), cmp.Compare(a.OutRefundNo, b.OutRefundNo))
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.OutTradeNo, b.OutTradeNo), cmp.Compare(a.OutRefundNo, b.OutRefundNo))
 	})
 	for i := range books {
 		if err := rc.unmatchedBooks(&books[i]); err != nil {
