@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -96,12 +97,12 @@ type resumer struct {
 	body    io.ReadCloser
 	max     int
 	wait    time.Duration
-	resumes int   // reconnections so far
-	failing int   // reconnections in a row that brought no byte
-	from    int64 // r.off when the current connection was made
-	tried   bool  // the first request was made
-	lastErr error // why the last connection ended, for the final error
-	err     error // sticky: the stream is over
+	resumes atomic.Int32 // reconnections so far (read by Statement.Resumes)
+	failing int          // reconnections in a row that brought no byte
+	from    int64        // r.off when the current connection was made
+	tried   bool         // the first request was made
+	lastErr error        // why the last connection ended, for the final error
+	err     error        // sticky: the stream is over
 }
 
 var errClosed = errors.New("statement: the download was closed")
@@ -142,11 +143,11 @@ func (r *resumer) Read(p []byte) (int, error) {
 func (r *resumer) connect() error {
 	for {
 		if r.tried {
-			if r.resumes >= r.max {
+			if int(r.resumes.Load()) >= r.max {
 				return r.end(fmt.Errorf("%w: broken at byte %d of %d, %d reconnections did not finish it: %v",
-					ErrDownload, r.off, r.size, r.resumes, r.lastErr))
+					ErrDownload, r.off, r.size, r.resumes.Load(), r.lastErr))
 			}
-			r.resumes++
+			r.resumes.Add(1)
 			// The wait doubles while reconnecting brings nothing, and
 			// starts over once a connection carried bytes.
 			if r.off > r.from {

@@ -163,7 +163,8 @@ func OnDifference(f func(Difference) error) ReconcileOption {
 }
 
 // MaxPending bounds the lines that wait for their other half (see
-// Reconcile); default 1,000,000 (some 300 MB). 0 or less is no bound.
+// Reconcile): default 1,000,000, at roughly 400 bytes a waiting line. 0 or
+// less is no bound.
 func MaxPending(n int) ReconcileOption {
 	return func(o *reconcileOptions) { o.maxPending = n }
 }

@@ -150,7 +150,7 @@ func (s *Statement) Resumes() int {
 	if s.dl == nil {
 		return 0
 	}
-	return s.dl.resumes
+	return int(s.dl.resumes.Load())
 }
 
 // Close stops the reading and releases the download's connection; the
