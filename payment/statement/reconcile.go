@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -198,12 +199,20 @@ type key struct {
 // Whether a file was complete is the statement's business: an error from
 // bank (a broken or refused statement) ends Reconcile with that error, and
 // no report.
+//
+// Statement.Reconcile does the same for a Statement, with less copying.
 func Reconcile(bank iter.Seq2[TradeRecord, error], books iter.Seq2[MerchantRecord, error], opts ...ReconcileOption) (*Report, error) {
+	return reconcile(bank, books, false, opts)
+}
+
+// reconcile is Reconcile; borrowed says that the bank's records are good
+// only until the next one, so that what is kept must be copied.
+func reconcile(bank iter.Seq2[TradeRecord, error], books iter.Seq2[MerchantRecord, error], borrowed bool, opts []ReconcileOption) (*Report, error) {
 	o := reconcileOptions{maxPending: defaultMaxPending}
 	for _, f := range opts {
 		f(&o)
 	}
-	rc := &reconciler{o: o, bank: map[key]TradeRecord{}, books: map[key]MerchantRecord{}}
+	rc := &reconciler{o: o, borrowed: borrowed, bank: map[key]TradeRecord{}, books: map[key]MerchantRecord{}}
 	next, stop := iter.Pull2(books)
 	defer stop()
 	var (
@@ -281,6 +290,7 @@ func Reconcile(bank iter.Seq2[TradeRecord, error], books iter.Seq2[MerchantRecor
 // other half, by key.
 type reconciler struct {
 	o        reconcileOptions
+	borrowed bool // the bank's records must be copied to be kept
 	r        Report
 	bank     map[key]TradeRecord
 	books    map[key]MerchantRecord
@@ -371,8 +381,23 @@ func (rc *reconciler) addBank(b TradeRecord) error {
 		// partner, this one cannot.
 		return rc.unmatchedBank(&b)
 	}
-	rc.bank[k] = b
+	b = rc.keep(b)
+	rc.bank[bankKey(&b)] = b
 	return rc.bound()
+}
+
+// keep returns a record the reconciler may hold on to: a copy of a
+// borrowed one.
+func (rc *reconciler) keep(b TradeRecord) TradeRecord {
+	if rc.borrowed {
+		b.OutTradeNo = strings.Clone(b.OutTradeNo)
+		b.TradeNo = strings.Clone(b.TradeNo)
+		b.OutRefundNo = strings.Clone(b.OutRefundNo)
+		b.RefundNo = strings.Clone(b.RefundNo)
+		b.AccountNo = strings.Clone(b.AccountNo)
+		b.PayeeAccountNo = strings.Clone(b.PayeeAccountNo)
+	}
+	return b
 }
 
 func (rc *reconciler) addBooks(m MerchantRecord) error {
@@ -416,14 +441,14 @@ func (rc *reconciler) pair(b *TradeRecord, m *MerchantRecord) error {
 	t.Pairs++
 	t.BankAmount += b.Amount
 	t.BooksAmount += m.Amount
-	bc, mc := *b, *m
+	bc, mc := rc.keep(*b), *m
 	return rc.emit(Difference{Kind: kind, Bank: &bc, Books: &mc})
 }
 
 func (rc *reconciler) unmatchedBank(b *TradeRecord) error {
 	rc.r.MissingInBooks.Lines++
 	rc.r.MissingInBooks.Amount += b.Amount
-	bc := *b
+	bc := rc.keep(*b)
 	return rc.emit(Difference{Kind: MissingInBooks, Bank: &bc})
 }
 
@@ -444,6 +469,7 @@ func (rc *reconciler) emit(d Difference) error {
 
 // finish reports what never found its other half, in time order.
 func (rc *reconciler) finish() error {
+	rc.borrowed = false // what waits was copied when it began to wait
 	bank := make([]TradeRecord, 0, len(rc.bank))
 	for _, b := range rc.bank {
 		bank = append(bank, b)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // lineParser turns CSV fields into typed records, checking each column's
@@ -17,10 +18,10 @@ type lineParser struct {
 	sum     int64
 	max     int64 // the descriptor's records: more lines are refused at once
 
-	// The previous line's sort key.
+	// The previous line's sort key, copied: the line itself may be gone.
 	prevSec      int64
-	prevTradeNo  string
-	prevRefundNo string
+	prevTradeNo  []byte
+	prevRefundNo []byte
 }
 
 func newLineParser(d *Descriptor) *lineParser {
@@ -94,23 +95,29 @@ func (p *lineParser) trade(f []string, line int64, clean bool) (TradeRecord, err
 	if c := cmpTrade(sec, r.TradeNo, r.RefundNo, p.prevSec, p.prevTradeNo, p.prevRefundNo); c <= 0 {
 		return r, &CSVError{Line: line, Reason: "is not after the line before it in the order time, trade_no, refund_no"}
 	}
-	p.prevSec, p.prevTradeNo, p.prevRefundNo = sec, r.TradeNo, r.RefundNo
+	p.prevSec = sec
+	p.prevTradeNo = append(p.prevTradeNo[:0], r.TradeNo...)
+	p.prevRefundNo = append(p.prevRefundNo[:0], r.RefundNo...)
 	return r, p.count(line, amount)
 }
 
-func cmpTrade(sec int64, tradeNo, refundNo string, psec int64, ptradeNo, prefundNo string) int {
+func cmpTrade(sec int64, tradeNo, refundNo string, psec int64, ptradeNo, prefundNo []byte) int {
 	switch {
 	case sec != psec:
 		if sec < psec {
 			return -1
 		}
 		return 1
-	case tradeNo != ptradeNo:
-		return strings.Compare(tradeNo, ptradeNo)
+	case tradeNo != string(ptradeNo):
+		return strings.Compare(tradeNo, view(ptradeNo))
 	default:
-		return strings.Compare(refundNo, prefundNo)
+		return strings.Compare(refundNo, view(prefundNo))
 	}
 }
+
+// view is b as a string without a copy, for a comparison while b does not
+// change.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // ledger parses a LEDGER line: time, account_no, type, amount,
 // balance_after, out_trade_no, out_refund_no.

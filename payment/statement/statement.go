@@ -103,13 +103,21 @@ func (s *Statement) Descriptor() Descriptor { return s.d }
 // An error is the last thing yielded. Stopping early leaves the statement
 // incomplete.
 func (s *Statement) Trades() iter.Seq2[TradeRecord, error] {
-	return scan(s, Trade, 10, s.p.trade)
+	return scan(s, Trade, 10, false, s.p.trade)
+}
+
+// Reconcile is Reconcile(st.Trades(), books, opts...) made cheaper: the
+// statement's lines are read without a copy each, and only the ones the
+// reconciliation keeps (waiting for their partner, or different) are
+// copied. The result is the same.
+func (s *Statement) Reconcile(books iter.Seq2[MerchantRecord, error], opts ...ReconcileOption) (*Report, error) {
+	return reconcile(scan(s, Trade, 10, true, s.p.trade), books, true, opts)
 }
 
 // Ledger ranges over the lines of a LEDGER statement, in the file's order
 // (time, then the order the movements happened), as Trades does.
 func (s *Statement) Ledger() iter.Seq2[LedgerRecord, error] {
-	return scan(s, Ledger, 7, s.p.ledger)
+	return scan(s, Ledger, 7, false, s.p.ledger)
 }
 
 // Verify reads the whole statement, of either type, without handing out
@@ -172,11 +180,14 @@ func (s *Statement) Close() error {
 	return nil
 }
 
-func scan[R any](s *Statement, t Type, fields int, parse func([]string, int64, bool) (R, error)) iter.Seq2[R, error] {
+// scan ranges over the records of a statement of type t. With borrow, a
+// record's strings are views of the read buffer, good only until the next
+// record: for Statement.Reconcile alone, which copies what it keeps.
+func scan[R any](s *Statement, t Type, fields int, borrow bool, parse func([]string, int64, bool) (R, error)) iter.Seq2[R, error] {
 	return func(yield func(R, error) bool) {
 		var zero R
 		defer s.Close() // also when the loop's body panics
-		c, err := s.begin(t)
+		c, err := s.begin(t, borrow)
 		if err != nil {
 			yield(zero, err)
 			return
@@ -206,7 +217,7 @@ func scan[R any](s *Statement, t Type, fields int, parse func([]string, int64, b
 }
 
 // begin opens the gzip stream and checks the CSV header.
-func (s *Statement) begin(t Type) (*csvReader, error) {
+func (s *Statement) begin(t Type, borrow bool) (*csvReader, error) {
 	if s.started {
 		return nil, ErrRead
 	}
@@ -222,6 +233,7 @@ func (s *Statement) begin(t Type) (*csvReader, error) {
 		r = io.TeeReader(pr, csvCopy{s.o.csv})
 	}
 	c := newCSVReader(r)
+	c.borrow = borrow
 	header := tradeHeader
 	if t == Ledger {
 		header = ledgerHeader
