@@ -1,6 +1,7 @@
 package statement_test
 
 import (
+	"bytes"
 	"errors"
 	"iter"
 	"math/rand/v2"
@@ -275,5 +276,53 @@ func TestReconcileProperty(t *testing.T) {
 		require.Equal(t, total == 0, r.Clean())
 		require.Equal(t, int64(n), r.Bank.Lines)
 		require.Equal(t, int64(len(mine)), r.Books.Lines)
+	}
+}
+
+// TestStatementReconcileCopiesWhatItKeeps: Statement.Reconcile reads lines
+// without copying them; the lines it keeps (waiting, or different) must
+// survive the read buffer's reuse. Its report must equal the one of
+// Reconcile over Trades, differences included, on a file of many buffers
+// with books that wait and differ.
+func TestStatementReconcileCopiesWhatItKeeps(t *testing.T) {
+	t.Parallel()
+	bank := genTrades(20_000)
+	b := tradeFile(t, bank)
+	rng := rand.New(rand.NewPCG(7, 7))
+	var mine []statement.MerchantRecord
+	for _, r := range bank {
+		m := books(r)
+		// Up to a minute late: many lines wait for their partner.
+		m.Time = m.Time.Add(time.Duration(rng.IntN(60)) * time.Second)
+		switch rng.IntN(50) {
+		case 0:
+			continue
+		case 1:
+			m.Amount++
+		case 2:
+			m.Status = statement.StatusProcessing
+		}
+		mine = append(mine, m)
+	}
+	slices.SortStableFunc(mine, func(a, b statement.MerchantRecord) int { return a.Time.Compare(b.Time) })
+
+	read := func() *statement.Statement {
+		st, err := statement.NewReader(bytes.NewReader(b.file), testKey, b.d)
+		require.NoError(t, err)
+		return st
+	}
+	want, err := statement.Reconcile(read().Trades(), seq(mine))
+	require.NoError(t, err)
+	st := read()
+	got, err := st.Reconcile(seq(mine))
+	require.NoError(t, err)
+	require.True(t, st.Complete())
+	require.NotEmpty(t, want.Differences)
+	require.Equal(t, want, got)
+	for _, d := range got.Differences {
+		if d.Bank != nil {
+			require.Regexp(t, `^B20261124\d{17}$`, d.Bank.TradeNo, "a kept line is intact")
+			require.Regexp(t, `^62368800\d{8}$`, d.Bank.AccountNo)
+		}
 	}
 }

@@ -52,9 +52,19 @@ func (p *lineParser) trade(f []string, line int64, clean bool) (TradeRecord, err
 		return r, err
 	}
 	r.Time = p.day.Add(time.Duration(sec) * time.Second)
-	switch t := TradeType(f[1]); t {
-	case TradeRecharge, TradeWithdraw, TradePay, TradeTransfer, TradeRefund:
-		r.Type = t
+	// Enums take the package's constants, never the field's text: the
+	// line may be a borrowed view that the next read overwrites.
+	switch TradeType(f[1]) {
+	case TradeRecharge:
+		r.Type = TradeRecharge
+	case TradeWithdraw:
+		r.Type = TradeWithdraw
+	case TradePay:
+		r.Type = TradePay
+	case TradeTransfer:
+		r.Type = TradeTransfer
+	case TradeRefund:
+		r.Type = TradeRefund
 	default:
 		return r, &CSVError{Line: line, Column: "type", Reason: "must be RECHARGE, WITHDRAW, PAY, TRANSFER or REFUND"}
 	}
@@ -83,8 +93,10 @@ func (p *lineParser) trade(f []string, line int64, clean bool) (TradeRecord, err
 	switch s := Status(f[9]); {
 	case s == StatusSuccess:
 		r.Status = StatusSuccess
-	case (s == StatusFailed || s == StatusClosed) && !refund:
-		r.Status = s
+	case s == StatusFailed && !refund:
+		r.Status = StatusFailed
+	case s == StatusClosed && !refund:
+		r.Status = StatusClosed
 	case refund:
 		return r, &CSVError{Line: line, Column: "status", Reason: "must be SUCCESS on a REFUND line (only successful refunds are listed)"}
 	default:
@@ -137,11 +149,19 @@ func (p *lineParser) ledger(f []string, line int64, clean bool) (LedgerRecord, e
 		return r, err
 	}
 	var in bool
-	switch t := LedgerType(f[2]); t {
-	case LedgerRecharge, LedgerTransferIn, LedgerRefund:
-		r.Type, in = t, true
-	case LedgerWithdraw, LedgerPay, LedgerTransferOut:
-		r.Type = t
+	switch LedgerType(f[2]) {
+	case LedgerRecharge:
+		r.Type, in = LedgerRecharge, true
+	case LedgerTransferIn:
+		r.Type, in = LedgerTransferIn, true
+	case LedgerRefund:
+		r.Type, in = LedgerRefund, true
+	case LedgerWithdraw:
+		r.Type = LedgerWithdraw
+	case LedgerPay:
+		r.Type = LedgerPay
+	case LedgerTransferOut:
+		r.Type = LedgerTransferOut
 	default:
 		return r, &CSVError{Line: line, Column: "type", Reason: "must be RECHARGE, WITHDRAW, PAY, TRANSFER_OUT, TRANSFER_IN or REFUND"}
 	}
