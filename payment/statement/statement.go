@@ -40,9 +40,9 @@ type Statement struct {
 	err     error
 
 	// The producer: segments → gzip → pipe. It alone touches seg, raw and
-	// dl once started; the consumer reads their state only after the pipe
-	// reported the producer's end.
-	pipe     *io.PipeReader
+	// dl once started; the consumer reads their state only after the
+	// producer has returned.
+	pipe     *chunkPipe
 	produced chan struct{} // closed when the producer has returned
 }
 
@@ -167,7 +167,7 @@ func (s *Statement) Resumes() int {
 // NewReader ends with the current Read of your reader.
 func (s *Statement) Close() error {
 	if s.pipe != nil {
-		s.pipe.CloseWithError(errClosed)
+		s.pipe.stop()
 	}
 	if s.cancel != nil {
 		s.cancel()
@@ -225,12 +225,11 @@ func (s *Statement) begin(t Type, borrow bool) (*csvReader, error) {
 	if s.d.Type != t {
 		return nil, s.stop(fmt.Errorf("statement: the descriptor is of a %s statement, not %s", s.d.Type, t))
 	}
-	pr, pw := io.Pipe()
-	s.pipe, s.produced = pr, make(chan struct{})
-	go s.produce(pw)
-	var r io.Reader = pr
+	s.pipe, s.produced = newChunkPipe(), make(chan struct{})
+	go s.produce()
+	var r io.Reader = s.pipe
 	if s.o.csv != nil {
-		r = io.TeeReader(pr, csvCopy{s.o.csv})
+		r = io.TeeReader(s.pipe, csvCopy{s.o.csv})
 	}
 	c := newCSVReader(r)
 	c.borrow = borrow
@@ -246,20 +245,26 @@ func (s *Statement) begin(t Type, borrow bool) (*csvReader, error) {
 
 // produce decrypts and decompresses into the pipe: its end (io.EOF or the
 // error) is what the parser reads last.
-func (s *Statement) produce(pw *io.PipeWriter) {
+func (s *Statement) produce() {
 	defer close(s.produced)
 	gz, err := gzip.NewReader(s.seg)
 	switch err {
 	case nil:
-		_, err = io.Copy(pw, gz)
+		s.pipe.fill(gz)
 	case io.EOF:
-		err = errors.New("the plaintext is empty")
+		s.pipe.fill(errReader{errors.New("the plaintext is empty")})
+	default:
+		s.pipe.fill(errReader{err})
 	}
 	if s.dl != nil {
 		s.dl.close()
 	}
-	pw.CloseWithError(err)
 }
+
+// errReader fails at once.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // end runs when the CSV has ended: the gzip stream ended cleanly, which it
 // can only do once the segment reader answered io.EOF, that is after the
