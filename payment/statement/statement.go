@@ -21,9 +21,9 @@ import (
 // Until then, treat what you read as provisional: a merchant that books
 // from the records should do so in a transaction it commits only then.
 //
-// Decryption and decompression run in a goroutine of their own, one
-// buffer ahead of the parser, so that the two halves of the work use two
-// cores; the goroutine ends with the reading (or Close).
+// Decryption and decompression run in a goroutine of their own, up to four
+// 64 KiB buffers ahead of the parser, so that the two halves of the work
+// use two cores; the goroutine ends with the reading (or Close).
 //
 // A Statement is read once, by Trades or Ledger (or Verify), by one
 // goroutine.
