@@ -14,7 +14,7 @@
 //	get := statement.HTTPGet(http.DefaultClient, statement.FileURL(baseURL, d.FileID))
 //	st, err := statement.Download(ctx, get, key, d, statement.WithRawCopy(archive))
 //	defer st.Close()
-//	report, err := statement.Reconcile(st.Trades(), myOrdersOf(yesterday))
+//	report, err := st.Reconcile(myOrdersOf(yesterday))          // your books, sorted by time
 //
 // A day without activity still has a statement: the header alone, 0
 // records. Asking too early, or for a future day, gets the code
@@ -45,7 +45,8 @@
 //
 // # Reconciliation
 //
-// Reconcile pairs each statement line with your record of the same
+// Reconcile (or Statement.Reconcile, which copies less) pairs each
+// statement line with your record of the same
 // out_trade_no (out_refund_no for a refund). Give your records sorted by
 // time — the bank's finished_at or refunded_at when you have it (from the
 // answer, the notification or a query), your own time of the call

@@ -44,7 +44,7 @@ func Example() {
 		yield(statement.MerchantRecord{Time: o.FinishedAt, Type: statement.TradeRecharge,
 			OutTradeNo: o.OutTradeNo, Amount: o.Amount, Status: o.Status}, nil)
 	}
-	report, err := statement.Reconcile(st.Trades(), books)
+	report, err := st.Reconcile(books)
 	if err != nil {
 		panic(err) // the statement was refused: never book from it
 	}

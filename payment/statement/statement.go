@@ -124,13 +124,14 @@ func (s *Statement) Ledger() iter.Seq2[LedgerRecord, error] {
 // records: for a merchant that only keeps the file (WithRawCopy). It
 // returns nil exactly when the statement is complete.
 func (s *Statement) Verify() error {
+	// The records are dropped at once, so they may borrow the read buffer.
 	var err error
 	if s.d.Type == Trade {
-		for _, e := range s.Trades() {
+		for _, e := range scan(s, Trade, 10, true, s.p.trade) {
 			err = e
 		}
 	} else {
-		for _, e := range s.Ledger() {
+		for _, e := range scan(s, Ledger, 7, true, s.p.ledger) {
 			err = e
 		}
 	}
