@@ -397,9 +397,9 @@ func (cl *call) observe(ctx context.Context, status int, body []byte) {
 // biz_content only on SUCCESS and encrypted iff the request was, and the
 // echo of what was asked.
 func (cl *call) verify(ctx context.Context, body []byte) (code, msg string, payload []byte, err error) {
-	var fields map[string]string
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return "", "", nil, errors.New("body is not a flat JSON object of strings")
+	fields, err := wire.ParseFlat(body)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("body: %w", err)
 	}
 	c := cl.c.core
 	v, err := c.Verify(core.AnswerDoor(cl.signPath), fields)

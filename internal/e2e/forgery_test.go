@@ -81,121 +81,137 @@ func TestForgeriesAreRefused(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	ts := wire.Format(now)
-	const msgID = "0123456789abcdef0123456789abcdef"
+	order := `{"out_trade_no":"T20261130000001","type":"PAY","amount":1,"status":"SUCCESS"}`
 
-	type call func(c *wallet.Client) error
-	payQuery := func(c *wallet.Client) error {
-		_, err := payment.New(c).Query(ctx, "T20261130000001")
-		return err
-	}
+	// Each answer is made for the request it answers (its msg_id), so that
+	// what refuses it is the check named in want, not a msg_id that was
+	// never the call's.
 	for name, tc := range map[string]struct {
-		// answer builds what comes back to the client's call.
-		answer func(t *testing.T, bank *wallettest.MockBank) []byte
-		call   call
+		answer func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply
+		want   string // the reason in the error
 	}{
 		// The critical one: the bank echoed an attacker's app_id into a
 		// signed APP_INVALID answer; re-split, it was a SUCCESS with an
 		// order of the attacker's choosing (and an extra field to hide the
 		// genuine code in).
 		"re-split echoed app_id into a SUCCESS payment/query": {
-			answer: func(t *testing.T, bank *wallettest.MockBank) []byte {
-				order := `{"out_trade_no":"T20261130000001","type":"PAY","amount":1,"status":"SUCCESS"}`
-				return forge(t, bank, "/api/v1/payment/query", map[string]string{
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				return wallettest.Reply{Body: forge(t, bank, "/api/v1/payment/query", map[string]string{
 					"app_id": "mock-app&biz_content=" + order + "&code=SUCCESS&codex=y", "code": "APP_INVALID", "msg": "hi",
 					"msg_id": msgID, "timestamp": ts,
 				}, map[string]string{
 					"app_id": "mock-app", "biz_content": order, "code": "SUCCESS", "codex": "y&code=APP_INVALID&msg=hi",
 					"msg_id": msgID, "timestamp": ts,
-				})
+				})}
 			},
-			call: payQuery,
+			want: "signature does not verify", // the escaped canonical string differs
 		},
 		"re-split echoed msg_id": {
-			answer: func(t *testing.T, bank *wallettest.MockBank) []byte {
-				return forge(t, bank, "/api/v1/payment/query", map[string]string{
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				return wallettest.Reply{Body: forge(t, bank, "/api/v1/payment/query", map[string]string{
 					"app_id": "mock-app", "code": "SIGNATURE_INVALID", "msg": "m",
 					"msg_id": msgID + "&sign_key_id=mock-bank-1&sign_type=SM2&timestamp=" + ts + "&timestampx=z", "timestamp": ts,
 				}, map[string]string{
 					"app_id": "mock-app", "code": "SIGNATURE_INVALID", "msg": "m", "msg_id": msgID,
 					"timestamp": ts, "timestampx": "z&sign_key_id=mock-bank-1&sign_type=SM2&timestamp=" + ts,
-				})
+				})}
 			},
-			call: payQuery,
+			want: "signature does not verify",
+		},
+		"re-split echoed app_id, with fields the protocol has": {
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				return wallettest.Reply{Body: forge(t, bank, "/api/v1/payment/query", map[string]string{
+					"app_id": "mock-app&code=SUCCESS", "code": "APP_INVALID", "msg": "m", "msg_id": msgID, "timestamp": ts,
+				}, map[string]string{
+					"app_id": "mock-app", "code": "SUCCESS&code=APP_INVALID", "msg": "m", "msg_id": msgID, "timestamp": ts,
+				})}
+			},
+			want: "signature does not verify",
 		},
 		"a genuine answer 301 s old (a replay)": {
-			answer: func(t *testing.T, bank *wallettest.MockBank) []byte {
-				return body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
-					"app_id": "mock-app", "msg_id": msgID, "timestamp": wire.Format(now.Add(-301 * time.Second)), "code": "SUCCESS",
-					"biz_content": `{"out_trade_no":"T20261130000001","type":"PAY","amount":1,"status":"SUCCESS"}`,
-				}))
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				return wallettest.Reply{Body: body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
+					"app_id": "mock-app", "msg_id": msgID, "timestamp": wire.Format(now.Add(-301 * time.Second)), "code": "ORDER_NOT_FOUND",
+				}))}
 			},
-			call: payQuery,
+			want: "timestamp",
 		},
 		"a field the protocol does not sign in an answer": {
-			answer: func(t *testing.T, bank *wallettest.MockBank) []byte {
-				return body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
-					"app_id": "mock-app", "msg_id": msgID, "timestamp": ts, "code": "SUCCESS", "status": "SUCCESS",
-					"biz_content": `{"out_trade_no":"T20261130000001","type":"PAY","amount":1,"status":"SUCCESS"}`,
-				}))
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				return wallettest.Reply{Body: body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
+					"app_id": "mock-app", "msg_id": msgID, "timestamp": ts, "code": "ORDER_NOT_FOUND", "status": "SUCCESS",
+				}))}
 			},
-			call: payQuery,
+			want: `field "status" is not one the protocol signs here`,
 		},
 		"an answer signed for another path": {
-			answer: func(t *testing.T, bank *wallettest.MockBank) []byte {
-				return body(signFields(t, bank, "/api/v1/payment/refund/query", map[string]string{
-					"app_id": "mock-app", "msg_id": msgID, "timestamp": ts, "code": "SUCCESS",
-					"biz_content": `{"out_trade_no":"T20261130000001","type":"PAY","amount":1,"status":"SUCCESS"}`,
-				}))
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				return wallettest.Reply{Body: body(signFields(t, bank, "/api/v1/payment/refund/query", map[string]string{
+					"app_id": "mock-app", "msg_id": msgID, "timestamp": ts, "code": "ORDER_NOT_FOUND",
+				}))}
 			},
-			call: payQuery,
+			want: "signature does not verify",
+		},
+		"an answer to another request": {
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				return wallettest.Reply{Body: body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
+					"app_id": "mock-app", "msg_id": "0123456789abcdef0123456789abcdef", "timestamp": ts, "code": "ORDER_NOT_FOUND",
+				}))}
+			},
+			want: "msg_id is not the request's",
 		},
 		"a genuine SUCCESS for another order": {
-			answer: func(t *testing.T, bank *wallettest.MockBank) []byte {
-				return body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
-					"app_id": "mock-app", "msg_id": msgID, "timestamp": ts, "code": "SUCCESS",
-					"biz_content": `{"out_trade_no":"T20261130000099","type":"PAY","amount":1,"status":"SUCCESS"}`,
-				}))
+			answer: func(*testing.T, *wallettest.MockBank, string) wallettest.Reply {
+				return wallettest.Reply{Biz: `{"out_trade_no":"T20261130000099","type":"PAY","amount":1,"status":"SUCCESS"}`}
 			},
-			call: payQuery,
+			want: "out_trade_no",
 		},
 		"an error answer that carries a body": {
-			answer: func(t *testing.T, bank *wallettest.MockBank) []byte {
-				return body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				return wallettest.Reply{Body: body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
 					"app_id": "mock-app", "msg_id": msgID, "timestamp": ts, "code": "ORDER_NOT_FOUND",
 					"biz_content": `{"out_trade_no":"T20261130000001"}`,
-				}))
+				}))}
 			},
-			call: payQuery,
+			want: "an error answer carries biz_content",
 		},
 		"a plain body where the request was encrypted": {
-			answer: func(t *testing.T, bank *wallettest.MockBank) []byte {
-				return body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
-					"app_id": "mock-app", "msg_id": msgID, "timestamp": ts, "code": "SUCCESS",
-					"biz_content": `{"out_trade_no":"T20261130000001","type":"PAY","amount":1,"status":"SUCCESS"}`,
-				}))
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				return wallettest.Reply{Body: body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
+					"app_id": "mock-app", "msg_id": msgID, "timestamp": ts, "code": "SUCCESS", "biz_content": order,
+				}))}
 			},
-			call: payQuery, // the client encrypts every request by default
+			want: "answer to an encrypted request is not encrypted", // the client encrypts every request by default
+		},
+		// A parser that keeps the first of two names reads SUCCESS where
+		// encoding/json, keeping the last, reads the signed ORDER_NOT_FOUND:
+		// one message, two meanings. A name twice is refused (wire.ParseFlat).
+		"a genuine answer with a name given twice": {
+			answer: func(t *testing.T, bank *wallettest.MockBank, msgID string) wallettest.Reply {
+				b := body(signFields(t, bank, "/api/v1/payment/query", map[string]string{
+					"app_id": "mock-app", "msg_id": msgID, "timestamp": ts, "code": "ORDER_NOT_FOUND", "msg": "订单不存在",
+				}))
+				return wallettest.Reply{Body: append([]byte(`{"code":"SUCCESS",`), b[1:]...)}
+			},
+			want: `a name appears twice: "code"`,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			bank := wallettest.NewMockBank(t)
-			forged := tc.answer(t, bank)
-			bank.On("payment/query", func(*wallettest.Request) wallettest.Reply { return wallettest.Reply{Body: forged} })
-			bank.On("payment/refund/query", func(*wallettest.Request) wallettest.Reply { return wallettest.Reply{Body: forged} })
+			bank.On("payment/query", func(r *wallettest.Request) wallettest.Reply { return tc.answer(t, bank, r.MsgID) })
 			c := bank.Client(wallet.WithRetry(0), wallet.WithClock(func() time.Time { return now }))
-			err := tc.call(c)
+			_, err := payment.New(c).Query(ctx, "T20261130000001")
 			require.ErrorIs(t, err, wallet.ErrUnverifiedResponse, "a forgery must never pass")
 			require.True(t, wallet.IsOutcomeUnknown(err))
+			require.ErrorContains(t, err, tc.want, "refused, but not by the check this entry is about")
 		})
 	}
-	// The call's own msg_id is what the forgeries use: the client must use
-	// it too for the table to mean anything.
-	t.Run("the table's msg_id is the call's", func(t *testing.T) {
+	t.Run("a genuine answer passes", func(t *testing.T) {
 		bank := wallettest.NewMockBank(t)
 		bank.Reply("payment/query", map[string]any{"out_trade_no": "T20261130000001", "type": "PAY", "amount": 1, "status": "SUCCESS"})
 		_, err := payment.New(bank.Client()).Query(ctx, "T20261130000001")
-		require.NoError(t, err, "a genuine answer passes")
+		require.NoError(t, err)
 	})
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"reflect"
 	"strings"
+
+	"github.com/xinyun-open/ewallet-go/internal/wire"
 )
 
 // member is one name/value pair of a JSON object, in document order.
@@ -73,30 +75,24 @@ func envelopeField(name string) bool {
 }
 
 // parseEnvelope reads the request body: one flat JSON object whose values
-// are all strings.
+// are all strings, each name once (wire.ParseFlat, the SDK's parser too).
 func parseEnvelope(body []byte) (map[string]string, *apiError) {
-	members, dup, err := readObject(body)
-	if errors.Is(err, errDuplicate) {
-		if envelopeField(dup.key) {
-			return nil, paramInvalid(dup.key, "appears twice")
+	fields, err := wire.ParseFlat(body)
+	var fe *wire.FlatError
+	switch {
+	case err == nil:
+		return fields, nil
+	case !errors.As(err, &fe) || !envelopeField(fe.Name):
+		// A name the sender made up is not repeated in the answer.
+		if errors.Is(err, wire.ErrDuplicate) {
+			return nil, paramInvalid("body", "a member appears twice")
 		}
-		return nil, paramInvalid("body", "a member appears twice")
-	}
-	if err != nil {
 		return nil, paramInvalid("body", "must be one JSON object whose values are all strings")
+	case errors.Is(err, wire.ErrDuplicate):
+		return nil, paramInvalid(fe.Name, "appears twice")
+	default:
+		return nil, paramInvalid(fe.Name, "must be a string")
 	}
-	fields := make(map[string]string, len(members))
-	for _, m := range members {
-		var s string
-		if len(m.raw) == 0 || m.raw[0] != '"' || json.Unmarshal(m.raw, &s) != nil {
-			if envelopeField(m.key) {
-				return nil, paramInvalid(m.key, "must be a string")
-			}
-			return nil, paramInvalid("body", "a member is not a string")
-		}
-		fields[m.key] = s
-	}
-	return fields, nil
 }
 
 // decodeBiz decodes the plaintext biz_content into dst, a pointer to an

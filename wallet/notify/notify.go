@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xinyun-open/ewallet-go/internal/core"
+	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
@@ -134,9 +135,9 @@ func Verify(ctx context.Context, c *wallet.Client, body []byte) (*Event, error) 
 	if len(body) > maxBodyBytes {
 		return refuse("body larger than %d bytes", maxBodyBytes)
 	}
-	var f map[string]string
-	if err := json.Unmarshal(body, &f); err != nil {
-		return refuse("body is not a flat JSON object of strings")
+	f, err := wire.ParseFlat(body)
+	if err != nil {
+		return refuse("body: %v", err)
 	}
 	v, err := cc.Verify(core.NotifyDoor(), f)
 	if err != nil {

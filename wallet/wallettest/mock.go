@@ -251,9 +251,9 @@ func response(r *http.Request, status int, contentType string, body []byte) *htt
 
 // verify does what the bank's gateway does before any business rule.
 func (m *MockBank) verify(signPath, path string, body []byte) (*Request, wallet.ErrorCode, string) {
-	var f map[string]string
-	if err := json.Unmarshal(body, &f); err != nil {
-		return nil, wallet.ErrParamInvalid, "body: not a flat JSON object of strings"
+	f, err := wire.ParseFlat(body)
+	if err != nil {
+		return nil, wallet.ErrParamInvalid, "body: not a flat JSON object of strings, each name once"
 	}
 	req := &Request{Path: path, MsgID: f["msg_id"], Timestamp: f["timestamp"], Fields: f}
 	if f["app_id"] != m.AppID {
