@@ -218,22 +218,33 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// sameOrigin refuses a form POST another site made the browser send: one
-// whose Sec-Fetch-Site says so, or whose Origin is not the app's. Requests
-// without either (the bank's notifications, programs) pass; the pad's POST
-// is JSON, which no other site can send without the app's consent.
+// sameOrigin refuses a form POST another site made the browser send, as
+// Go 1.25's http.CrossOriginProtection does (this example builds with Go
+// 1.24): a browser's Sec-Fetch-Site must say same-origin (or none: typed by
+// the user); without it, an Origin must be the app's. Requests with
+// neither (the bank's notifications, programs) pass. The pages' referrer
+// policy makes Chromium send "Origin: null" with their own forms, which is
+// why Sec-Fetch-Site comes first. The pad's POST is JSON, which no other
+// site can send without the app's consent.
 func sameOrigin(self string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			site := r.Header.Get("Sec-Fetch-Site")
-			o := r.Header.Get("Origin")
-			if (site != "" && site != "same-origin" && site != "none") || (o != "" && o != self) {
-				http.Error(w, "cross-origin request refused", http.StatusForbidden)
-				return
-			}
+		if r.Method == http.MethodPost && !sameOriginRequest(self, r) {
+			http.Error(w, "cross-origin request refused", http.StatusForbidden)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+func sameOriginRequest(self string, r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+		o := r.Header.Get("Origin")
+		return o == "" || o == self
+	}
+	return false
 }
 
 // yuan writes fen as yuan with two decimals: 12345 is "123.45".
