@@ -555,7 +555,7 @@ func TestEncryptionRequiredForLockedAPIs(t *testing.T) {
 		walletQuery: true, smsSend: true, verifyPath: true, openPath: true, cardPath: true, resetPath: true, closePath: true,
 		rechargePath: true, withdrawPath: true, payPath: true, transferPath: true,
 	}
-	require.Len(t, f.bank.apis, 16)
+	require.Len(t, f.bank.apis, 17)
 	for path := range f.bank.apis {
 		r := f.c.on(t).do(&treq{path: path, plain: true})
 		if locked[path] {

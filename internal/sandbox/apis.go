@@ -45,6 +45,7 @@ func (b *Bank) apiTable() map[string]apiSpec {
 		"/api/v1/payment/query":        {run: op(c.queryOrder)},
 		"/api/v1/payment/refund/query": {run: op(c.queryRefund)},
 		"/api/v1/platform/keys":        {run: op(b.keys.platformKeys)},
+		"/api/v1/bill/download":        {run: op(b.billDownload)},
 	}
 }
 

@@ -109,6 +109,7 @@ type Bank struct {
 	apis    map[string]apiSpec
 	addr    string // Options.Addr
 	h5      *h5site.Site
+	bills   *billStore
 	testKey *sign.PrivateKey // the built-in merchant's private key
 
 	closeOnce sync.Once
@@ -158,6 +159,7 @@ func New(opts Options) (*Bank, error) {
 		keys:    keys,
 		st:      newStore(opts.Now, opts.Logger),
 		msgs:    newMsgCache(),
+		bills:   newBillStore(),
 		testKey: testKey,
 		addr:    opts.Addr,
 		closing: make(chan struct{}),
@@ -200,6 +202,7 @@ func (b *Bank) Close() error {
 	b.closeOnce.Do(func() {
 		close(b.closing)
 		b.notify.close()
+		b.bills.close()
 		b.st.mu.Lock()
 		err = b.st.close()
 		b.st.mu.Unlock()
@@ -243,7 +246,11 @@ func (b *Bank) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.h5.Serve(w, r, p[:len(p)-len(sub)], sub)
 		return
 	}
-	writeError(w, http.StatusNotFound, "not found: the sandbox serves /api/v1/..., /h5/... and /sandbox/...")
+	if sub, ok := under(p, "/bills/"); ok {
+		b.serveBill(w, r, sub)
+		return
+	}
+	writeError(w, http.StatusNotFound, "not found: the sandbox serves /api/v1/..., /h5/..., /bills/... and /sandbox/...")
 }
 
 // requestPath is the request's path exactly as the client sent it (the
@@ -428,6 +435,12 @@ func (b *Bank) BusinessNow() time.Time { return b.st.businessNow() }
 // httptest.ResponseRecorder) panics with http.ErrAbortHandler, which
 // net/http's server absorbs.
 func (b *Bank) InjectFault(f Fault) error {
+	if isBillFault(f.Kind) {
+		if err := b.bills.addFault(f); err != nil {
+			return fmt.Errorf("sandbox: fault: %w", err)
+		}
+		return nil
+	}
 	f, err := normalizeFault(f, func(p string) bool { _, ok := b.apis[p]; return ok })
 	if err != nil {
 		return fmt.Errorf("sandbox: fault: %w", err)

@@ -5,8 +5,9 @@
 // the bank, keeps balances, orders and limits, and sends notifications with
 // retries.
 //
-// It depends on sign, internal/rules, internal/mask and internal/wire only
-// (and its own h5site), never on the client (wallet and the service
+// It depends on sign, gmsm and internal packages only (its own h5site,
+// internal/rules, internal/mask, internal/wire, and internal/envelope for
+// the statement files' SM4-GCM), never on the client (wallet and the service
 // packages), so that the two sides cannot hide each other's mistakes.
 //
 // # Starting one
@@ -75,6 +76,14 @@
 // {"code":"SUCCESS"}. Bank.Deliveries and GET /sandbox/notifications show
 // every attempt.
 //
+// # Statements
+//
+// bill/download answers the descriptor of a day's TRADE or LEDGER
+// statement once that day has ended on the sandbox clock (bill*.go); GET
+// {base}/bills/{file_id} serves the file, with Range, for 10 minutes of
+// the real clock. Files are streamed into a temporary directory of the
+// bank's, removed when they expire and on Close.
+//
 // # Testing with it
 //
 // Business time (limits and their turnover, SMS and token expiry, order
@@ -83,7 +92,8 @@
 // on one business day starts with AdvanceClockToNext(10, 0), so that a run
 // near midnight UTC+8 cannot see the day turn over. InjectFault (POST
 // /sandbox/faults) adds latency, HTTP 503, dropped connections before or
-// after the bank acts, and bad signatures. Test data: the SMS code is always
+// after the bank acts, bad signatures, and corrupted or cut statement
+// downloads. Test data: the SMS code is always
 // 123456; a name containing 不符 or a mobile ending 0000 fails the
 // four-factor check; cards starting with 4 or 5 are credit cards; a
 // grayscale face image fails the face check. A face image is sized from

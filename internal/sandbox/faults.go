@@ -51,8 +51,8 @@ func normalizeFault(f Fault, known func(string) bool) (Fault, error) {
 	switch f.Kind {
 	case FaultLatency, FaultHTTP503, FaultDropBeforeCommit, FaultDropAfterCommit, FaultBadSignature:
 	default:
-		return f, fmt.Errorf("kind must be one of %s, %s, %s, %s, %s", FaultLatency, FaultHTTP503,
-			FaultDropBeforeCommit, FaultDropAfterCommit, FaultBadSignature)
+		return f, fmt.Errorf("kind must be one of %s, %s, %s, %s, %s, %s, %s", FaultLatency, FaultHTTP503,
+			FaultDropBeforeCommit, FaultDropAfterCommit, FaultBadSignature, FaultBillCorrupt, FaultBillTruncate)
 	}
 	if f.Count < 0 {
 		return f, errors.New("count must not be negative")

@@ -172,3 +172,47 @@ var Shanghai = time.FixedZone("UTC+8", 8*3600)
 func Time(s string) (time.Time, error) {
 	return time.ParseInLocation("2006-01-02 15:04:05", s, Shanghai)
 }
+
+// Bill is bill.json: statement files of PROTOCOL.md section 12.
+type Bill struct {
+	Note         string        `json:"note"`
+	SegmentBytes int           `json:"segment_bytes"`
+	Valid        []BillValid   `json:"valid"`
+	Invalid      []BillInvalid `json:"invalid"`
+}
+
+// BillValid is a statement file that opens with the merchant key.
+// Descriptor holds the descriptor's fields as the vector file writes them
+// (every value a string).
+type BillValid struct {
+	Name           string            `json:"name"`
+	Descriptor     map[string]string `json:"descriptor"`
+	FileB64        string            `json:"file_b64"`
+	CSVSM3         string            `json:"csv_sm3"`
+	CSVHead        string            `json:"csv_head"`
+	PlaintextBytes int               `json:"plaintext_bytes"`
+	Segments       int               `json:"segments"`
+}
+
+// BillInvalid is a change (Op) to the file of the first valid entry, with
+// the changed file's own Size and SM3: flip XORs the byte at Offset with
+// 0x01, truncate keeps Length bytes, append adds the bytes of Hex, swap
+// exchanges segments A and B.
+type BillInvalid struct {
+	Op     string `json:"op"`
+	Offset int    `json:"offset"`
+	Length int    `json:"length"`
+	Hex    string `json:"hex"`
+	A      int    `json:"a"`
+	B      int    `json:"b"`
+	Size   string `json:"size"`
+	SM3    string `json:"sm3"`
+	Why    string `json:"why"`
+}
+
+// LoadBill reads bill.json.
+func LoadBill() (Bill, error) {
+	var b Bill
+	err := Load("bill.json", &b)
+	return b, err
+}

@@ -53,11 +53,12 @@ func TestEveryFileLoads(t *testing.T) {
 		canon []CanonicalCase
 		msgs  []Message
 		h5    []H5Case
+		bill  Bill
 	)
 	for name, v := range map[string]any{
 		"keys.json": &keys, "sm3.json": &sm3, "sm4.json": &sm4, "sm2_sign.json": &sig,
 		"sm2_encrypt.json": &enc, "canonical.json": &canon, "requests.json": &msgs,
-		"h5.json": &h5,
+		"h5.json": &h5, "bill.json": &bill,
 	} {
 		if err := Load(name, v); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -65,6 +66,9 @@ func TestEveryFileLoads(t *testing.T) {
 	}
 	if keys.BankKeyID == "" || keys.Merchant.PrivatePEM == "" {
 		t.Error("keys.json: missing fields")
+	}
+	if len(bill.Valid) == 0 || len(bill.Invalid) == 0 || bill.Valid[0].Descriptor["file_id"] == "" {
+		t.Error("bill.json: missing entries")
 	}
 }
 

@@ -1,0 +1,5 @@
+package statement_test
+
+import "time"
+
+var zeroTime time.Time
