@@ -78,6 +78,7 @@ func viewNotice(n notice) noticeView {
 
 type adminView struct {
 	BusinessNow string
+	Yesterday   string // the last business day whose statement exists
 	ClockError  string
 	Orders      []orderView
 	Refunds     []refundView
@@ -116,6 +117,7 @@ func (a *app) adminPage(w http.ResponseWriter, r *http.Request) {
 		a.log.Warn("merchant-app: sandbox clock", "err", err)
 	} else {
 		v.BusinessNow = inZone(now, "2006-01-02 15:04:05")
+		v.Yesterday = inZone(now.AddDate(0, 0, -1), time.DateOnly)
 	}
 	for _, o := range a.books.list(nil) {
 		v.Orders = append(v.Orders, viewOrder(o, a.books))

@@ -40,8 +40,25 @@
 //     shows them at once, through server-sent events.
 //   - The admin page (/admin) lists the orders and the notifications,
 //     refunds a payment, and moves the sandbox's business clock
-//     (section 11.5), after which the previous day's statement can be
-//     fetched (section 12).
+//     (section 11.5); once a business day is over, /admin/statement fetches
+//     its TRADE statement with payment/statement, checks it whole, and
+//     reconciles it with the app's books (section 12).
+//
+// Its routes:
+//
+//	GET  /                    sign in (pick a test user), or the home page
+//	POST /signin, /signout
+//	GET  /wallet              我的钱包: wallet/query, then the account or the offer to open one
+//	POST /h5/{page}           a fresh signed link to the bank's open, wallet, recharge,
+//	                          withdraw, card, password or close page (303)
+//	GET  /return              the return_url: VerifyReturn, then a query of the bank
+//	GET  /shop, POST /shop/buy            an order, paid on the bank's pay page or the PIN pad
+//	GET  /transfer, POST /transfer        a transfer, paid with the PIN pad
+//	GET  /pin/, POST /pin/submit          the PIN pad (wallet/pinpad) and its endpoint
+//	GET  /orders, /orders/{no}            the user's orders, live
+//	GET  /events              server-sent events of the user's orders (?all=1: everyone's)
+//	POST /notify              the bank's notifications (notify.Handler)
+//	GET  /admin, POST /admin/refund, POST /admin/clock, GET /admin/statement?date=yyyy-mm-dd
 //
 // The pages are plain HTML from html/template, in Chinese, for a 375 px
 // screen; the only script is the app's own static/app.js (the live order
@@ -287,6 +304,7 @@ func (a *app) routes(notifications http.Handler, pad http.Handler) http.Handler 
 	mux.HandleFunc("GET /admin", a.adminPage)
 	mux.HandleFunc("POST /admin/refund", a.adminRefund)
 	mux.HandleFunc("POST /admin/clock", a.adminClock)
+	mux.HandleFunc("GET /admin/statement", a.adminStatement)
 
 	mux.Handle("GET /static/", a.views.static())
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })

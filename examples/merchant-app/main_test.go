@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/xinyun-open/ewallet-go/payment"
 	"github.com/xinyun-open/ewallet-go/wallet"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
@@ -37,6 +38,9 @@ func TestMerchantApp(t *testing.T) {
 	t.Cleanup(a.close)
 	bank := a.sandbox.Server
 	require.NotNil(t, bank, "the sandbox is embedded")
+	// Mid-morning, so that the journey does not cross midnight: its orders
+	// are on one day's statement.
+	bank.AdvanceClockTo(10, 0)
 	alice, seeded := a.books.users[0], a.books.users[len(a.books.users)-1]
 
 	g := newAgent(t, a)
@@ -226,16 +230,45 @@ func TestMerchantApp(t *testing.T) {
 		}
 	}
 
-	// The admin page, and the clock it moves.
+	// A recharge the app's books never heard of: made with the app's key
+	// while the bank could not notify it, as a lost record would be. Only
+	// the statement tells.
+	seededAcct, err := a.account(ctx, seeded)
+	require.NoError(t, err)
+	require.NoError(t, a.sandbox.SetNotifyURL(ctx, ""))
+	stray, err := a.pay.Recharge(ctx, payment.RechargeRequest{AccountNo: seededAcct.AccountNo, OutTradeNo: payment.NewOutTradeNo(), Amount: 1_00})
+	require.NoError(t, err)
+	require.NoError(t, a.sandbox.SetNotifyURL(ctx, a.url+"/notify"))
+
+	// The admin page; the day's statement is not ready until the clock
+	// passes midnight.
 	_, admin := g.get("/admin")
 	for _, no := range []string{recharge, vip, coffee, transfer, lost, withdraw} {
 		require.Contains(t, admin, `data-order="`+no+`"`)
 	}
 	require.Contains(t, admin, "REFUND_SUCCEEDED")
+	today := bank.BusinessNow().In(businessZone()).Format(time.DateOnly)
+	_, st := g.get("/admin/statement?date=" + today)
+	require.Contains(t, st, `id="statement-error"`)
+	require.Contains(t, st, "尚未生成")
 	before := bank.BusinessNow()
 	resp, _ = g.post("/admin/clock", url.Values{"advance": {"24h"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.WithinDuration(t, before.Add(24*time.Hour), bank.BusinessNow(), time.Minute)
+
+	// Yesterday's statement (the page's default day), checked whole, and
+	// reconciled: the app's seven movements match; the stray recharge is
+	// the bank's only.
+	_, st = g.get("/admin/statement")
+	require.Contains(t, st, "对账单 "+today)
+	require.Contains(t, st, `data-clean="false" data-complete="true"`)
+	require.Contains(t, st, `data-matched="7" data-bank="8" data-books="7"`)
+	require.Contains(t, st, `data-diff="MISSING_IN_BOOKS"`)
+	require.Contains(t, st, stray.OutTradeNo)
+	for _, no := range []string{recharge, vip, coffee, transfer, lost, withdraw, a.books.refundsOf(vip)[0].OutRefundNo} {
+		require.Contains(t, st, `data-line="`+no+`"`)
+	}
+	require.NotContains(t, st, cancelled, "a cancelled order is on no statement")
 
 	// Nothing personal and no PIN in the app's log (at debug level).
 	text := logs.String()

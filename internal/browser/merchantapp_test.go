@@ -28,7 +28,8 @@ import (
 // test's own: sign in → 我的钱包 → open an account on the bank's page → back
 // in the app → recharge → buy on the bank's pay page → buy with the PIN pad
 // → transfer → refund (from the admin page, seen live on the user's order
-// page) → withdraw → close, and the admin page moving the bank's clock.
+// page) → withdraw → close, and the admin page moving the bank's clock to
+// fetch the day's statement and reconcile it.
 // After each return and notification the test reads the app's pages and
 // the bank's books through the SDK, as the app's own merchant (it gives
 // the app its key). The app's pages are photographed as
@@ -41,6 +42,9 @@ func TestBrowserMerchantApp(t *testing.T) {
 	bin := buildMerchantApp(t)
 	ctx := context.Background()
 	sb := wallettest.NewServer(t)
+	// Mid-morning, so that the journey does not cross midnight: its orders
+	// are on one day's statement.
+	sb.AdvanceClockTo(10, 0)
 	app := runMerchantApp(t, bin, sb)
 	client, err := wallet.NewClient(wallet.Config{BaseURL: sb.URL, AppID: app.appID, MerchantID: app.merchantID,
 		PrivateKey: app.key, BankKeys: sb.Config().BankKeys})
@@ -196,7 +200,8 @@ func TestBrowserMerchantApp(t *testing.T) {
 	require.Equal(t, []string{"RECHARGE 20000 " + recharge, "PAY -3000 " + vip, "PAY -1880 " + coffee,
 		"TRANSFER_OUT -2000 " + transfer, "REFUND 1000 " + vip, "WITHDRAW -14120 " + withdraw}, ledger)
 
-	// The admin page: every order and notification; the clock moves a day.
+	// The admin page: every order and notification; the clock moves a day,
+	// and the day's statement reconciles with the app's books.
 	admin.open(app.url+"/admin", http.StatusOK)
 	for _, no := range []string{recharge, vip, coffee, transfer, withdraw} {
 		require.Equal(t, "true", admin.attr(`[data-order="`+no+`"]`, "data-notified"), no)
@@ -207,6 +212,18 @@ func TestBrowserMerchantApp(t *testing.T) {
 	require.WithinDuration(t, before.Add(24*time.Hour), sb.BusinessNow(), time.Minute)
 	require.Equal(t, sb.BusinessNow().In(time.FixedZone("", 8*3600)).Format(time.DateTime)[:13], admin.text("#business-now")[:13])
 	admin.shoot("merchant-admin")
+	day := before.In(time.FixedZone("", 8*3600)).Format(time.DateOnly)
+	require.Equal(t, day, admin.value("statement-date"), "the statement of the day that just ended")
+	admin.press("#statement")
+	require.Equal(t, "true", admin.attr("#reconcile", "data-clean"))
+	require.Equal(t, "true", admin.attr("#reconcile", "data-complete"))
+	require.Equal(t, "6", admin.attr("#reconcile", "data-matched"), "recharge, 2 payments, transfer, refund, withdrawal")
+	require.Equal(t, "6", admin.attr("#reconcile", "data-bank"))
+	require.Equal(t, "6", admin.attr("#reconcile", "data-books"))
+	for _, no := range []string{recharge, vip, coffee, transfer, withdraw} {
+		require.Equal(t, 1, eval[int](admin, fmt.Sprintf(`document.querySelectorAll('[data-line=%q]').length`, no)), no)
+	}
+	admin.shoot("merchant-statement")
 
 	// Every notification of the app's merchant went to the app and was
 	// answered SUCCESS, once each.
