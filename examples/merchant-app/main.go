@@ -196,6 +196,13 @@ func start(ctx context.Context, opts options) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The app serves plain http, and the bank takes an http return_url or
+	// notify_url only on loopback (docs/protocol.md, section 4.1): anywhere
+	// else the app needs https in front of it.
+	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+		ln.Close()
+		return nil, fmt.Errorf("-addr %s: the app serves plain http, which the bank accepts for return and notify URLs on a loopback address only", opts.addr)
+	}
 	a := &app{url: "http://" + ln.Addr().String(), log: opts.log, events: newHub(), sessions: newSessions()}
 	// The app's notify URL is registered with the sandbox for the app's
 	// own merchant (docs/protocol.md, section 11.3): the bank POSTs every

@@ -341,6 +341,13 @@ func TestMerchantAppRefuses(t *testing.T) {
 	require.Equal(t, "no-referrer", resp.Header.Get("Referrer-Policy"))
 }
 
+// Plain http is for loopback only: the bank would refuse the app's return
+// and notify URLs anywhere else.
+func TestMerchantAppLoopbackOnly(t *testing.T) {
+	_, err := start(context.Background(), options{addr: "0.0.0.0:0", log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.ErrorContains(t, err, "loopback")
+}
+
 func TestParseYuan(t *testing.T) {
 	for in, want := range map[string]int64{"1": 100, "0.01": 1, "12.5": 1250, "12.50": 1250, " 3.07 ": 307, "10000000": 1_000_000_000} {
 		got, err := parseYuan(in)
