@@ -37,6 +37,7 @@ var runs = map[string]struct {
 	"h5-link":         {nil, "a forged return redirect"},
 	"key-rotation":    {nil, "answers verify"},
 	"remote-signer":   {nil, "and never held the private key"},
+	"reconcile":       {nil, "the missed payment is found"},
 }
 
 // servers are examples that serve until stopped: they are copied and

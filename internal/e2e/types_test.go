@@ -20,9 +20,11 @@ import (
 	"github.com/xinyun-open/ewallet-go/h5"
 	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/payment"
+	"github.com/xinyun-open/ewallet-go/payment/statement"
 	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
 	"github.com/xinyun-open/ewallet-go/wallet/notify"
+	"github.com/xinyun-open/ewallet-go/wallet/pinpad"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -82,6 +84,22 @@ var dataTypes = map[string]reflect.Type{
 	"h5.ClosePage":                 reflect.TypeFor[h5.ClosePage](),
 	"h5.Result":                    reflect.TypeFor[h5.Result](),
 	"h5.Return":                    reflect.TypeFor[h5.Return](),
+	"statement.Request":            reflect.TypeFor[statement.Request](),
+	"statement.Descriptor":         reflect.TypeFor[statement.Descriptor](),
+	"statement.Type":               reflect.TypeFor[statement.Type](),
+	"statement.TradeRecord":        reflect.TypeFor[statement.TradeRecord](),
+	"statement.TradeType":          reflect.TypeFor[statement.TradeType](),
+	"statement.LedgerRecord":       reflect.TypeFor[statement.LedgerRecord](),
+	"statement.LedgerType":         reflect.TypeFor[statement.LedgerType](),
+	"statement.MerchantRecord":     reflect.TypeFor[statement.MerchantRecord](),
+	"statement.Difference":         reflect.TypeFor[statement.Difference](),
+	"statement.DiffKind":           reflect.TypeFor[statement.DiffKind](),
+	"statement.Report":             reflect.TypeFor[statement.Report](),
+	"statement.Tally":              reflect.TypeFor[statement.Tally](),
+	"statement.PairTally":          reflect.TypeFor[statement.PairTally](),
+	"pinpad.Prompt":                reflect.TypeFor[pinpad.Prompt](),
+	"pinpad.Result":                reflect.TypeFor[pinpad.Result](),
+	"pinpad.Submission":            reflect.TypeFor[pinpad.Submission](),
 }
 
 // notData are exported types that are not requests or answers: behaviour
@@ -94,6 +112,9 @@ var notData = []string{
 	"account.Service",
 	"payment.Service", "payment.Option", "payment.Journal", "payment.FileJournal", "payment.MoneyRequest",
 	"h5.Builder", "h5.Option", "h5.Page",
+	"statement.Statement", "statement.Option", "statement.ReconcileOption", "statement.GetFunc",
+	"statement.CSVError", "statement.RecordError", "statement.SegmentError",
+	"pinpad.Handler", "pinpad.Option", "pinpad.KeySource", "pinpad.KeyFunc",
 }
 
 // typesInSource lists the exported types declared in the non-test files
@@ -102,7 +123,8 @@ func typesInSource(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	for pkg, dir := range map[string]string{"wallet": "../../wallet", "notify": "../../wallet/notify",
-		"account": "../../account", "payment": "../../payment", "h5": "../../h5"} {
+		"account": "../../account", "payment": "../../payment", "h5": "../../h5",
+		"statement": "../../payment/statement", "pinpad": "../../wallet/pinpad"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		require.NoError(t, err)
 		for _, f := range files {
@@ -147,8 +169,26 @@ var (
 	at          = time.Date(2026, 11, 25, 16, 0, 0, 0, wire.Shanghai)
 )
 
+// day is a business day as the protocol writes it (yyyy-MM-dd, 00:00
+// UTC+8): the statement types hold days, not instants.
+var day = time.Date(2026, 11, 25, 0, 0, 0, 0, wire.Shanghai)
+
+// samples are whole values for the types whose fields have a wire format
+// that fill's placeholders do not meet (their UnmarshalJSON checks it).
+var samples = map[reflect.Type]any{
+	reflect.TypeFor[statement.Request](): statement.Request{Date: day, Type: statement.Trade},
+	reflect.TypeFor[statement.Descriptor](): statement.Descriptor{
+		FileID: strings.Repeat("ab", 16), Date: day, Type: statement.Ledger, Records: 777, AmountSum: -777, Size: 4096,
+		SM3: strings.Repeat("0f", 32), EncryptKey: "S-envelope", ExpiresAt: at,
+	},
+}
+
 // fill sets every field of v, recursively, to a non-zero value.
 func fill(t *testing.T, v reflect.Value) {
+	if s, ok := samples[v.Type()]; ok {
+		v.Set(reflect.ValueOf(s))
+		return
+	}
 	switch v.Type() {
 	case reflect.TypeFor[wallet.IDNumber]():
 		v.SetString(clearID)

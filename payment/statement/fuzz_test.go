@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -193,4 +194,46 @@ func countLines(csv []byte, ledger bool) (int64, int64) {
 		}
 	}
 	return n, sum
+}
+
+// FuzzDescriptor feeds the bill/download answer's parser arbitrary bytes:
+// it refuses with ErrDescriptor, or what it accepts is valid and comes back
+// the same through MarshalJSON (the form a job keeps beside the file).
+func FuzzDescriptor(f *testing.F) {
+	b, _ := billVectors(f)
+	for _, v := range b.Valid {
+		raw, err := json.Marshal(v.Descriptor)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	f.Add([]byte(`{"records":"01"}`))
+	f.Add([]byte(`{"bill_date":"2026-02-30"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var d statement.Descriptor
+		if err := d.UnmarshalJSON(raw); err != nil { // json.Unmarshal would stop bad syntax before it
+
+			if !errors.Is(err, statement.ErrDescriptor) {
+				t.Fatalf("refused without ErrDescriptor: %v", err)
+			}
+			return
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("accepted an invalid descriptor: %v", err)
+		}
+		out, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back statement.Descriptor
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("its own form refused: %v\n%s", err, out)
+		}
+		if back.FileID != d.FileID || !back.Date.Equal(d.Date) || back.Type != d.Type || back.Records != d.Records ||
+			back.AmountSum != d.AmountSum || back.Size != d.Size || back.SM3 != d.SM3 ||
+			back.EncryptKey != d.EncryptKey || !back.ExpiresAt.Equal(d.ExpiresAt) {
+			t.Fatalf("changed through JSON:\n%+v\n%+v", d, back)
+		}
+	})
 }

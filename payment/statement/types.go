@@ -129,5 +129,24 @@ func (r Request) MarshalJSON() ([]byte, error) {
 	}{r.Date.In(wire.Shanghai).Format(dateLayout), r.Type})
 }
 
+// UnmarshalJSON reads what MarshalJSON writes (a merchant's job queue may
+// hold requests as JSON); Date comes back as the day's 00:00 UTC+8. A bad
+// bill_date is a *wallet.FieldError naming it.
+func (r *Request) UnmarshalJSON(b []byte) error {
+	var w struct {
+		BillDate string `json:"bill_date"`
+		BillType Type   `json:"bill_type"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	d, err := parseDate(w.BillDate)
+	if err != nil {
+		return check.First(check.Field{Name: "bill_date", Err: err})
+	}
+	*r = Request{Date: d, Type: w.BillType}
+	return nil
+}
+
 // dateLayout is the protocol's date (bill_date).
 const dateLayout = "2006-01-02"

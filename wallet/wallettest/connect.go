@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
@@ -49,7 +50,8 @@ type Sandbox struct {
 	stop    func() // stops an embedded sandbox; nil for a standalone one
 
 	mu        sync.Mutex
-	notifyURL string // registered now
+	notifyURL string        // registered now
+	offset    time.Duration // the sandbox's business clock less this machine's, as last seen
 	closed    bool
 }
 
@@ -173,6 +175,10 @@ func (s *Sandbox) setup(ctx context.Context, o connectOptions) error {
 	if err := s.call(ctx, http.MethodGet, "credentials", nil, &creds); err != nil {
 		return err
 	}
+	// A standalone sandbox's business clock may have been moved already.
+	if _, err := s.AdvanceClock(ctx, 0); err != nil {
+		return err
+	}
 	keys := make(map[string]*sign.PublicKey, len(creds.BankKeys))
 	for _, k := range creds.BankKeys {
 		pub, err := sign.ParsePublicKey([]byte(k.PublicKey))
@@ -263,6 +269,44 @@ func (s *Sandbox) SetSigningKey(ctx context.Context, id string) (previous string
 		return "", err
 	}
 	return creds.SigningKeyID, nil
+}
+
+// AdvanceClock moves the sandbox's business clock forward by d (POST
+// /sandbox/clock) and returns the business time after the move: to end a
+// business day (its statement is ready once the day has ended), to turn
+// daily limits and PIN locks over, to let a verification expire.
+//
+// Envelope timestamps and their ±300 s window stay on the real clock, so
+// clients go on as before (docs/protocol.md, section 11.5). The business
+// clock is the sandbox's, for every merchant: on a standalone sandbox
+// shared with other programs, their days move too.
+func (s *Sandbox) AdvanceClock(ctx context.Context, d time.Duration) (time.Time, error) {
+	if d < 0 {
+		return time.Time{}, fmt.Errorf("wallettest: AdvanceClock: d is %v; the clock only moves forward", d)
+	}
+	var out struct {
+		Now string `json:"now"`
+	}
+	if err := s.call(ctx, http.MethodPost, "clock", map[string]string{"advance": d.String()}, &out); err != nil {
+		return time.Time{}, err
+	}
+	now, err := wire.Parse(out.Now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("wallettest: POST %s/sandbox/clock answered now %q: %w", s.URL, out.Now, err)
+	}
+	s.mu.Lock()
+	s.offset = time.Until(now)
+	s.mu.Unlock()
+	return now, nil
+}
+
+// Now is the sandbox's business clock, to the second: this machine's time
+// moved as far as the sandbox's business clock was (by AdvanceClock, or by
+// another program before Connect). It says which days have ended there.
+func (s *Sandbox) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Now().Add(s.offset)
 }
 
 // Embedded reports whether the sandbox runs in this program.

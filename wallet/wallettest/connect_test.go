@@ -423,3 +423,37 @@ func FuzzConnectCredentials(f *testing.F) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A program that moves the sandbox's business clock sees it in Now; one
+// that connects later learns where it is; clients carry on, on the real
+// clock (envelope timestamps are not business time).
+func TestSandboxAdvanceClock(t *testing.T) {
+	ctx := context.Background()
+	s, stop, err := wallettest.StartServer(wallettest.WithoutNotifyReceiver())
+	require.NoError(t, err)
+	t.Cleanup(stop)
+	sb, err := wallettest.Connect(ctx, s.URL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sb.Close() })
+	require.WithinDuration(t, time.Now(), sb.Now(), 2*time.Second)
+
+	before := s.BusinessNow()
+	now, err := sb.AdvanceClock(ctx, 24*time.Hour)
+	require.NoError(t, err)
+	require.WithinDuration(t, before.Add(24*time.Hour), now, 2*time.Second)
+	require.WithinDuration(t, s.BusinessNow(), sb.Now(), 2*time.Second)
+
+	c, err := wallet.NewClient(sb.Config, wallet.WithRetry(0))
+	require.NoError(t, err)
+	p := wallettest.Person()
+	_, err = c.Query(ctx, wallet.QueryRequest{IDNumber: p.IDNumber, Mobile: p.Mobile, UserID: p.UserID})
+	require.NoError(t, err, "timestamps stay on the real clock")
+
+	other, err := wallettest.Connect(ctx, s.URL)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = other.Close() })
+	require.WithinDuration(t, s.BusinessNow(), other.Now(), 2*time.Second, "a later program learns the moved clock")
+
+	_, err = sb.AdvanceClock(ctx, -time.Hour)
+	require.ErrorContains(t, err, "only moves forward")
+}

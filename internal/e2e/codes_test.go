@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/xinyun-open/ewallet-go/wallet"
+)
+
+// Issue 13, item 4: the sandbox answers with exactly the codes the SDK
+// knows. The sandbox's codes are its constants named code…, read from its
+// source, so a code added to one side and not the other fails here.
+func TestSandboxAndSDKKnowTheSameCodes(t *testing.T) {
+	files, err := filepath.Glob("../sandbox/*.go")
+	require.NoError(t, err)
+	var sandbox []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		for _, d := range file.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, s := range g.Specs {
+				vs := s.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if !strings.HasPrefix(n.Name, "code") || i >= len(vs.Values) {
+						continue
+					}
+					lit, ok := vs.Values[i].(*ast.BasicLit)
+					require.True(t, ok && lit.Kind == token.STRING, "%s: %s is not a string literal", f, n.Name)
+					v, err := strconv.Unquote(lit.Value)
+					require.NoError(t, err)
+					if v != "SUCCESS" { // the one code that is not an error
+						sandbox = append(sandbox, v)
+					}
+				}
+			}
+		}
+	}
+	var sdk []string
+	for _, c := range wallet.ErrorCodes() {
+		sdk = append(sdk, string(c))
+	}
+	slices.Sort(sandbox)
+	slices.Sort(sdk)
+	require.NotEmpty(t, sandbox)
+	require.Equal(t, sdk, sandbox, "wallet.ErrorCodes() and the sandbox's code constants differ")
+}
