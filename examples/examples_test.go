@@ -1,7 +1,7 @@
 // Package examples_test checks the examples as a merchant meets them: each
-// main.go copied alone into an empty module builds, links no test code,
-// and runs against a standalone sandbox without touching the sandbox's
-// built-in test merchant.
+// example, copied alone (its files, not its tests) into an empty module,
+// builds, links no test code, and runs against a standalone sandbox
+// without touching the sandbox's built-in test merchant.
 package examples_test
 
 import (
@@ -42,7 +42,7 @@ var runs = map[string]struct {
 
 // servers are examples that serve until stopped: they are copied and
 // built like the others, and their own main_test.go runs them.
-var servers = map[string]bool{"sandbox": true, "pin-pad": true}
+var servers = map[string]bool{"sandbox": true, "pin-pad": true, "merchant-app": true}
 
 func TestExamplesCopiedIntoAnEmptyModule(t *testing.T) {
 	if testing.Short() {
@@ -79,9 +79,14 @@ func TestExamplesCopiedIntoAnEmptyModule(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				dir := t.TempDir()
-				src, err := os.ReadFile(filepath.Join(name, "main.go"))
+				// Every file of the example but its tests: its other .go files
+				// and what it embeds (templates, static files).
+				require.NoError(t, os.CopyFS(dir, os.DirFS(name)))
+				tests, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
 				require.NoError(t, err)
-				require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644))
+				for _, f := range tests {
+					require.NoError(t, os.Remove(f))
+				}
 				mod := "module example.com/merchant/" + name + "\n\ngo " + string(goVersion[1]) + "\n\n" +
 					"require github.com/xinyun-open/ewallet-go v0.2.0\n\n" +
 					"replace github.com/xinyun-open/ewallet-go => " + root + "\n"
