@@ -243,9 +243,10 @@ func (a *app) pinPrompt(r *http.Request) (pinpad.Prompt, error) {
 		return pinpad.Prompt{}, fmt.Errorf("order %s is %s", o.OutTradeNo, o.Status)
 	}
 	if o.Type == wallet.OrderTransfer {
-		return pinpad.Prompt{Title: "请输入交易密码", Subject: "转账给 " + a.payeeName(o), Amount: o.Amount, Ref: o.OutTradeNo}, nil
+		return pinpad.Prompt{Title: "请输入交易密码", Subject: "转账给 " + a.payeeName(o), Amount: o.Amount, Ref: o.OutTradeNo, Cancel: "/transfer"}, nil
 	}
-	return pinpad.Prompt{Title: "请输入支付密码", Subject: o.Subject, Amount: o.Amount, Ref: o.OutTradeNo}, nil
+	// 取消 leaves the order unsent: nothing was asked of the bank yet.
+	return pinpad.Prompt{Title: "请输入支付密码", Subject: o.Subject, Amount: o.Amount, Ref: o.OutTradeNo, Cancel: "/shop"}, nil
 }
 
 // payeeName is a transfer's payee as the pages show them, masked.

@@ -156,7 +156,7 @@ func (s *shop) prompt(r *http.Request) (pinpad.Prompt, error) {
 	if !ok {
 		return pinpad.Prompt{}, errors.New("no such order")
 	}
-	return pinpad.Prompt{Title: "请输入支付密码", Subject: o.req.Subject, Amount: o.req.Amount, Ref: o.req.OutTradeNo}, nil
+	return pinpad.Prompt{Title: "请输入支付密码", Subject: o.req.Subject, Amount: o.req.Amount, Ref: o.req.OutTradeNo, Cancel: "/"}, nil
 }
 
 // handlePay takes the pad's {key_id, ciphertext, ref} and pays the order

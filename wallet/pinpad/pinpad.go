@@ -67,7 +67,16 @@ type Prompt struct {
 	// posted back as "ref" for Decode. It is not secret and not trusted:
 	// the merchant's endpoint looks it up and checks it belongs to the user.
 	Ref string
+	// Cancel is where 取消 leads, shown above the pad: a path of the
+	// page's own origin ("/orders/T2026…"), so that a user in a webview has
+	// a way back other than the system's. Empty shows no link. Anything
+	// else (a scheme, "//host", a backslash) would make the pad an open
+	// redirect and is refused: the page then says its link expired, as for
+	// a prompt error.
+	Cancel string
 }
+
+
 
 // Handler serves the PIN pad: the page at its root and the three files the
 // page loads (pinpad.js, pinpad.css, sm2.js) beside it. Mount it under a
@@ -182,12 +191,18 @@ func checkAction(action string) error {
 	if action == "" {
 		return errors.New("pinpad: action is empty (the merchant's endpoint, e.g. \"/pay\")")
 	}
-	u, err := url.Parse(action)
+	return ownPath("action", action)
+}
+
+// ownPath refuses anything but a path (absolute or relative) of the
+// page's own origin.
+func ownPath(name, p string) error {
+	u, err := url.Parse(p)
 	if err != nil {
-		return fmt.Errorf("pinpad: action %q: %w", action, err)
+		return fmt.Errorf("pinpad: %s %q: %w", name, p, err)
 	}
-	if u.Scheme != "" || u.Host != "" || strings.HasPrefix(action, "//") || strings.ContainsAny(action, "\\\r\n\t") {
-		return fmt.Errorf("pinpad: action %q is not a path of the page's own origin", action)
+	if u.Scheme != "" || u.Host != "" || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n\t") {
+		return fmt.Errorf("pinpad: %s %q is not a path of the page's own origin", name, p)
 	}
 	return nil
 }
@@ -259,6 +274,9 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 	v := view{Action: h.action}
 	status := http.StatusOK
 	prompt, err := h.prompt(r)
+	if err == nil && prompt.Cancel != "" {
+		err = ownPath("Prompt.Cancel", prompt.Cancel)
+	}
 	if err != nil {
 		h.log.Warn("pinpad: no prompt for the page", "err", err)
 		v.Error, status = "链接已失效，请返回重新发起", http.StatusNotFound

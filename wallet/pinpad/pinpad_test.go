@@ -127,6 +127,21 @@ func TestPageDefaultsAndErrors(t *testing.T) {
 		})
 	}
 
+	// A way back, only to a path of the page's own origin.
+	withCancel := func(c string) *Handler {
+		return newPad(t, key, WithPrompt(func(*http.Request) (Prompt, error) { return Prompt{Cancel: c}, nil }))
+	}
+	page = body(t, get(t, withCancel("/orders/T1?from=pin"), "/"))
+	require.Contains(t, page, `<a class="cancel" href="/orders/T1?from=pin">取消</a>`)
+	require.NotContains(t, body(t, get(t, newPad(t, key), "/")), `class="cancel"`, "no link without Cancel")
+	for _, bad := range []string{"https://evil.example/", "//evil.example", "javascript:alert(1)", "/\\evil.example", "/a\nb"} {
+		resp := get(t, withCancel(bad), "/")
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, bad)
+		page := body(t, resp)
+		require.Contains(t, page, "链接已失效", bad)
+		require.NotContains(t, page, "evil", bad)
+	}
+
 	// A key valid until later is served.
 	later := KeyFunc(func() (wallet.PINKey, error) { k := key; k.NotAfter = time.Now().Add(time.Hour); return k, nil })
 	h, err := New(later, "/pay")
