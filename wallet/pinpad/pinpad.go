@@ -76,8 +76,6 @@ type Prompt struct {
 	Cancel string
 }
 
-
-
 // Handler serves the PIN pad: the page at its root and the three files the
 // page loads (pinpad.js, pinpad.css, sm2.js) beside it. Mount it under a
 // path ending in "/" with http.StripPrefix:
