@@ -4,63 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/xinyun-open/ewallet-go/internal/wire"
 )
-
-// member is one name/value pair of a JSON object, in document order.
-type member struct {
-	key string
-	raw json.RawMessage
-}
-
-var (
-	errNotObject = errors.New("not a JSON object")
-	errDuplicate = errors.New("duplicate member")
-)
-
-// readObject reads exactly one JSON object. It refuses duplicate names
-// (encoding/json would silently keep the last, so what was signed and what
-// is used could differ) and anything after the closing brace.
-func readObject(data []byte) ([]member, *member, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, nil, errNotObject
-	}
-	var out []member
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, errNotObject
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, nil, errNotObject
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, errNotObject
-		}
-		m := member{key, raw}
-		if seen[key] {
-			return nil, &m, errDuplicate
-		}
-		seen[key] = true
-		out = append(out, m)
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, nil, errNotObject
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, errNotObject
-	}
-	return out, nil, nil
-}
 
 // envelopeField reports whether name is a field of the request envelope
 // (docs/protocol.md, section 3.1): only those are named in a message; a
@@ -106,44 +55,59 @@ func decodeBiz(plain []byte, dst any) *apiError {
 	if len(bytes.TrimSpace(plain)) == 0 {
 		plain = []byte("{}")
 	}
-	members, dup, err := readObject(plain)
 	v := reflect.ValueOf(dst).Elem()
 	t := v.Type()
-	if errors.Is(err, errDuplicate) {
-		if fieldIndex(t, dup.key) >= 0 {
-			return paramInvalid(dup.key, "appears twice")
+	// The whole object is read first (a name twice, bad syntax), as the
+	// members' own faults come after those; the first of them is kept.
+	var bad *apiError
+	err := wire.Members(plain, func(name string, m wire.Value) error {
+		if bad != nil {
+			return nil
 		}
-		return paramInvalid("biz_content", "a member appears twice")
-	}
-	if err != nil {
-		return paramInvalid("biz_content", "must be one JSON object")
-	}
-	for _, m := range members {
-		i := fieldIndex(t, m.key)
+		i := fieldIndex(t, name)
 		if i < 0 {
-			return paramInvalid("biz_content", "a member is not a field of this API")
+			bad = paramInvalid("biz_content", "a member is not a field of this API")
+			return nil
 		}
 		f := v.Field(i)
 		switch f.Kind() {
 		case reflect.String:
-			var s string
-			if m.raw[0] != '"' || json.Unmarshal(m.raw, &s) != nil {
-				return paramInvalid(m.key, "must be a string")
+			if !m.String {
+				bad = paramInvalid(name, "must be a string")
+				return nil
 			}
-			f.SetString(s)
+			f.SetString(m.Text)
 		case reflect.Int64:
-			var n int64
-			if !isJSONNumber(m.raw) || json.Unmarshal(m.raw, &n) != nil {
-				return paramInvalid(m.key, "must be an integer number of fen")
+			n, err := strconv.ParseInt(m.Text, 10, 64)
+			if m.String || err != nil {
+				bad = paramInvalid(name, "must be an integer number of fen")
+				return nil
 			}
 			f.SetInt(n)
 		}
+		return nil
+	})
+	var fe *wire.FlatError
+	switch {
+	case err == nil:
+		if bad != nil {
+			return bad
+		}
+		return nil
+	case errors.As(err, &fe) && fieldIndex(t, fe.Name) >= 0:
+		// A field of the API, named: twice, or a value that is no scalar.
+		if errors.Is(err, wire.ErrDuplicate) {
+			return paramInvalid(fe.Name, "appears twice")
+		}
+		if v.Field(fieldIndex(t, fe.Name)).Kind() == reflect.Int64 {
+			return paramInvalid(fe.Name, "must be an integer number of fen")
+		}
+		return paramInvalid(fe.Name, "must be a string")
+	case errors.Is(err, wire.ErrDuplicate):
+		return paramInvalid("biz_content", "a member appears twice")
+	default:
+		return paramInvalid("biz_content", "must be one JSON object")
 	}
-	return nil
-}
-
-func isJSONNumber(raw json.RawMessage) bool {
-	return len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'))
 }
 
 // fieldIndex finds the struct field whose json tag names key.

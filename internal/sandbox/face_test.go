@@ -328,9 +328,11 @@ func TestFaceDecodesBoundTheHeap(t *testing.T) {
 		mib(w.grew()), mib(w.allocated()))
 	require.GreaterOrEqual(t, w.allocated(), uint64(8*32<<20), "every image was decoded")
 	// Live: at most two images of 32 MiB. The collector lets the heap grow
-	// to twice the live data before it runs (GOGC=100), so the peak stays
-	// under 2 × 2 × 32 MiB and some slack, whatever the number of calls
-	// (measured: +130 MiB; with eight decode slots instead, +260 MiB).
+	// to twice what was live when it last marked (GOGC=100), and a mark
+	// may catch a third image on its way in, so the peak stays under
+	// 2 × 3 × 32 MiB whatever the number of calls (measured: +130 MiB, or
+	// +161 MiB when the collector marks at that moment; with eight decode
+	// slots instead, +260 MiB).
 	require.Equal(t, 2, maxFaceDecodes)
-	require.Less(t, w.grew(), uint64(5*(32<<20)), "at most two decodes at a time")
+	require.Less(t, w.grew(), uint64(6*(32<<20)), "at most two decodes at a time")
 }

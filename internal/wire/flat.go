@@ -45,52 +45,176 @@ func (e *FlatError) Unwrap() error { return e.Err }
 // notifications, the sandbox's requests) and copies the body once: values
 // without escapes are substrings of that copy.
 func ParseFlat(body []byte) (map[string]string, error) {
+	fields := make(map[string]string, 16)
+	err := Members(body, func(name string, v Value) error {
+		if !v.String {
+			return ErrNotFlat
+		}
+		fields[name] = v.Text
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return fields, nil
+}
+
+// Value is one member's value as Members hands it out: a string's
+// decoded text, or the literal text of a number, true, false or null.
+type Value struct {
+	Text   string
+	String bool
+}
+
+// Members reads exactly one JSON object of scalar members (strings,
+// numbers, true, false, null; a nested object or array is ErrNotFlat) and
+// calls visit for each in document order, under the same rules as
+// ParseFlat: each name once, valid UTF-8, no lone surrogate, nothing after
+// the object. An error from visit ends it, as a *FlatError naming the
+// member and wrapping that error.
+func Members(body []byte, visit func(name string, v Value) error) error {
 	p := flatParser{s: string(body)}
 	p.ws()
 	if !p.eat('{') {
-		return nil, &FlatError{Err: ErrNotFlat}
+		return &FlatError{Err: ErrNotFlat}
 	}
-	fields := make(map[string]string, 16)
+	var seen names
 	p.ws()
 	if !p.eat('}') {
 		for {
 			p.ws()
 			name, ok := p.str()
 			if !ok {
-				return nil, &FlatError{Err: ErrNotFlat}
+				return &FlatError{Err: ErrNotFlat}
 			}
 			p.ws()
 			if !p.eat(':') {
-				return nil, &FlatError{Name: name, Err: ErrNotFlat}
+				return &FlatError{Name: name, Err: ErrNotFlat}
 			}
 			p.ws()
-			v, ok := p.str()
+			v, ok := p.value()
 			if !ok {
-				return nil, &FlatError{Name: name, Err: ErrNotFlat}
+				return &FlatError{Name: name, Err: ErrNotFlat}
 			}
-			if _, dup := fields[name]; dup {
-				return nil, &FlatError{Name: name, Err: ErrDuplicate}
+			if seen.add(name) {
+				return &FlatError{Name: name, Err: ErrDuplicate}
 			}
-			fields[name] = v
+			if err := visit(name, v); err != nil {
+				return &FlatError{Name: name, Err: err}
+			}
 			p.ws()
 			if p.eat('}') {
 				break
 			}
 			if !p.eat(',') {
-				return nil, &FlatError{Err: ErrNotFlat}
+				return &FlatError{Err: ErrNotFlat}
 			}
 		}
 	}
 	p.ws()
 	if p.i != len(p.s) {
-		return nil, &FlatError{Err: ErrNotFlat}
+		return &FlatError{Err: ErrNotFlat}
 	}
-	return fields, nil
+	return nil
+}
+
+// names are the member names read so far: a linear scan over the first
+// 16 (an envelope has about a dozen; no allocation), a map after.
+type names struct {
+	few  [16]string
+	n    int
+	many map[string]struct{}
+}
+
+// add records name and reports whether it was there already.
+func (ns *names) add(name string) bool {
+	if ns.many != nil {
+		if _, dup := ns.many[name]; dup {
+			return true
+		}
+		ns.many[name] = struct{}{}
+		return false
+	}
+	for _, n := range ns.few[:ns.n] {
+		if n == name {
+			return true
+		}
+	}
+	if ns.n < len(ns.few) {
+		ns.few[ns.n] = name
+		ns.n++
+		return false
+	}
+	ns.many = make(map[string]struct{}, 2*len(ns.few))
+	for _, n := range ns.few {
+		ns.many[n] = struct{}{}
+	}
+	ns.many[name] = struct{}{}
+	return false
 }
 
 type flatParser struct {
 	s string
 	i int
+}
+
+// value reads a scalar JSON value at p.i.
+func (p *flatParser) value() (Value, bool) {
+	if p.i >= len(p.s) {
+		return Value{}, false
+	}
+	switch c := p.s[p.i]; {
+	case c == '"':
+		v, ok := p.str()
+		return Value{Text: v, String: true}, ok
+	case c == '-' || (c >= '0' && c <= '9'):
+		start := p.i
+		if !p.number() {
+			return Value{}, false
+		}
+		return Value{Text: p.s[start:p.i]}, true
+	default:
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(p.s)-p.i >= len(lit) && p.s[p.i:p.i+len(lit)] == lit {
+				p.i += len(lit)
+				return Value{Text: lit}, true
+			}
+		}
+		return Value{}, false
+	}
+}
+
+// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (p *flatParser) number() bool {
+	p.eat('-')
+	switch {
+	case p.eat('0'):
+	case p.i < len(p.s) && p.s[p.i] >= '1' && p.s[p.i] <= '9':
+		p.digits()
+	default:
+		return false
+	}
+	if p.eat('.') && !p.digits() {
+		return false
+	}
+	if p.eat('e') || p.eat('E') {
+		if !p.eat('+') {
+			p.eat('-')
+		}
+		if !p.digits() {
+			return false
+		}
+	}
+	return true
+}
+
+// digits reads one or more digits.
+func (p *flatParser) digits() bool {
+	start := p.i
+	for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+		p.i++
+	}
+	return p.i > start
 }
 
 func (p *flatParser) ws() {

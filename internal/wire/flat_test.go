@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -79,6 +81,20 @@ func FuzzParseFlat(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// Members: what it accepts is a JSON object of as many scalars.
+		n := 0
+		if wire.Members(body, func(string, wire.Value) error { n++; return nil }) == nil {
+			var all map[string]any
+			if err := json.Unmarshal(body, &all); err != nil || len(all) != n {
+				t.Fatalf("Members accepted %d members of %q; encoding/json: %v, %d", n, body, err, len(all))
+			}
+			for k, v := range all {
+				switch v.(type) {
+				case map[string]any, []any:
+					t.Fatalf("Members accepted a nested value for %q", k)
+				}
+			}
+		}
 		got, err := wire.ParseFlat(body)
 		var want map[string]string
 		jerr := json.Unmarshal(body, &want)
@@ -104,4 +120,47 @@ func FuzzParseFlat(f *testing.F) {
 			t.Fatalf("ParseFlat refused (%v) what encoding/json reads: %q", err, body)
 		}
 	})
+}
+
+func TestMembers(t *testing.T) {
+	var got []string
+	err := wire.Members([]byte(`{"s":"a\u00e9","n":-12.5e+3,"z":0,"t":true,"f":false,"x":null}`), func(name string, v wire.Value) error {
+		got = append(got, fmt.Sprintf("%s=%s/%v", name, v.Text, v.String))
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"s=aé/true", "n=-12.5e+3/false", "z=0/false", "t=true/false", "f=false/false", "x=null/false"}, got)
+
+	for _, bad := range []string{`{"n":01}`, `{"n":1.}`, `{"n":-}`, `{"n":1e}`, `{"n":.5}`, `{"n":+1}`, `{"b":tru}`, `{"o":[]}`, `{"o":{}}`} {
+		err := wire.Members([]byte(bad), func(string, wire.Value) error { return nil })
+		require.ErrorIs(t, err, wire.ErrNotFlat, bad)
+	}
+	stop := errors.New("stop")
+	err = wire.Members([]byte(`{"a":"1","b":2}`), func(name string, v wire.Value) error {
+		if name == "b" {
+			return stop
+		}
+		return nil
+	})
+	require.ErrorIs(t, err, stop)
+	var fe *wire.FlatError
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, "b", fe.Name)
+}
+
+// More names than the parser scans linearly: duplicates are still found.
+func TestParseFlatManyNames(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 40 {
+		fmt.Fprintf(&b, `"k%d":"v",`, i)
+	}
+	ok := b.String() + `"last":"v"}`
+	m, err := wire.ParseFlat([]byte(ok))
+	require.NoError(t, err)
+	require.Len(t, m, 41)
+	for _, dup := range []string{"k3", "k20", "k39"} {
+		_, err = wire.ParseFlat([]byte(b.String() + `"` + dup + `":"again"}`))
+		require.ErrorIs(t, err, wire.ErrDuplicate, dup)
+	}
 }
