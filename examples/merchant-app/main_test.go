@@ -32,8 +32,8 @@ import (
 // personal data.
 func TestMerchantApp(t *testing.T) {
 	ctx := context.Background()
-	logs := &syncBuffer{}
-	a, err := start(ctx, options{addr: "127.0.0.1:0", log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	logs := &wallettest.Logs{}
+	a, err := start(ctx, options{addr: "127.0.0.1:0", log: logs.Logger()})
 	require.NoError(t, err)
 	t.Cleanup(a.close)
 	bank := a.sandbox.Server
@@ -614,21 +614,4 @@ func read(t *testing.T, resp *http.Response) string {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(b)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

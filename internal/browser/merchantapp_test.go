@@ -262,7 +262,7 @@ type merchantApp struct {
 	appID      string
 	merchantID string
 	key        *sign.PrivateKey // TEST key, given to the app
-	logs       *syncBuffer      // its stderr
+	logs       *wallettest.Logs // its stderr
 }
 
 // buildMerchantApp builds examples/merchant-app of this checkout (the
@@ -304,7 +304,7 @@ func runMerchantApp(t *testing.T, bin string, sb *wallettest.Server) *merchantAp
 	keyFile := filepath.Join(t.TempDir(), "merchant-key.pem")
 	require.NoError(t, os.WriteFile(keyFile, pem, 0o600))
 
-	app := &merchantApp{key: key, logs: &syncBuffer{}}
+	app := &merchantApp{key: key, logs: &wallettest.Logs{}}
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-base-url", sb.URL, "-merchant-key", keyFile, "-v")
 	cmd.Stderr = app.logs
 	stdout, err := cmd.StdoutPipe()

@@ -39,10 +39,8 @@ import (
 // logs — nor what its client sends the bank — holds the digits.
 func TestBrowserPINPad(t *testing.T) {
 	exe := chromium(t)
-	logs := &syncBuffer{}
-	debug := func(who string) *slog.Logger {
-		return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("who", who)
-	}
+	logs := &wallettest.Logs{}
+	debug := func(who string) *slog.Logger { return logs.Logger().With("who", who) }
 	sb := wallettest.NewServer(t, wallettest.WithLogger(debug("bank")))
 	wire := &wireRecorder{next: http.DefaultTransport}
 	client := sb.Client(wallet.WithLogger(debug("client")), wallet.WithHTTPClient(&http.Client{Transport: wire}))
@@ -473,22 +471,4 @@ func (w *wireRecorder) bodies() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return slices.Clone(w.sent)
-}
-
-// syncBuffer is a bytes.Buffer for loggers on many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

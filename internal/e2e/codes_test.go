@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,33 +17,20 @@ import (
 // knows. The sandbox's codes are its constants named code…, read from its
 // source, so a code added to one side and not the other fails here.
 func TestSandboxAndSDKKnowTheSameCodes(t *testing.T) {
-	files, err := filepath.Glob("../sandbox/*.go")
-	require.NoError(t, err)
 	var sandbox []string
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.SkipObjectResolution)
-		require.NoError(t, err)
-		for _, d := range file.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, s := range g.Specs {
-				vs := s.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if !strings.HasPrefix(n.Name, "code") || i >= len(vs.Values) {
-						continue
-					}
-					lit, ok := vs.Values[i].(*ast.BasicLit)
-					require.True(t, ok && lit.Kind == token.STRING, "%s: %s is not a string literal", f, n.Name)
-					v, err := strconv.Unquote(lit.Value)
-					require.NoError(t, err)
-					if v != "SUCCESS" { // the one code that is not an error
-						sandbox = append(sandbox, v)
-					}
+	for _, g := range declarations(t, "../sandbox", token.CONST) {
+		for _, s := range g.Specs {
+			vs := s.(*ast.ValueSpec)
+			for i, n := range vs.Names {
+				if !strings.HasPrefix(n.Name, "code") || i >= len(vs.Values) {
+					continue
+				}
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				require.True(t, ok && lit.Kind == token.STRING, "%s is not a string literal", n.Name)
+				v, err := strconv.Unquote(lit.Value)
+				require.NoError(t, err)
+				if v != "SUCCESS" { // the one code that is not an error
+					sandbox = append(sandbox, v)
 				}
 			}
 		}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -89,29 +88,10 @@ func (h teeHandler) WithGroup(name string) slog.Handler {
 	return out
 }
 
-// syncBuffer is a log sink for many goroutines (the notification handler
-// logs from the receiver's).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // debugLogger logs at debug level in text and JSON to buf. The time of a
 // record is left out: its nanoseconds are digits that can hold a six-digit
 // PIN by chance.
-func debugLogger(buf *syncBuffer) *slog.Logger {
+func debugLogger(buf *wallettest.Logs) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 		if len(groups) == 0 && a.Key == slog.TimeKey {
 			return slog.Attr{}
@@ -321,7 +301,7 @@ func bizValues(t *testing.T, v any) []string {
 func TestJourneyLogsNothingPersonal(t *testing.T) {
 	t.Parallel()
 	sb := wallettest.NewServer(t, wallettest.WithoutNotifyReceiver())
-	var logs syncBuffer
+	var logs wallettest.Logs
 	c := sb.Client(wallet.WithLogger(debugLogger(&logs)))
 	var mu sync.Mutex
 	var notes []*notify.Event
@@ -495,7 +475,7 @@ func TestNestedRequestsLogMaskedWithJSON(t *testing.T) {
 	transfer := payment.TransferRequest{AccountNo: goodAccount, PayeeAccountNo: goodPayee, PayeeName: p.Name, OutTradeNo: goodTradeNo, Amount: 1, Password: pin}
 	verify := account.VerifyRequest{Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo, Mobile: p.Mobile}
 	prefill := h5.OpenPage{Common: h5.Common{UserID: p.UserID, ReturnURL: "https://merchant.example/back"}, Name: p.Name, IDNumber: p.IDNumber}
-	var buf syncBuffer
+	var buf wallettest.Logs
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	log.Info("order", "order", struct {
 		ID       int

@@ -125,24 +125,33 @@ func typesInSource(t *testing.T) []string {
 	for pkg, dir := range map[string]string{"wallet": "../../wallet", "notify": "../../wallet/notify",
 		"account": "../../account", "payment": "../../payment", "h5": "../../h5",
 		"statement": "../../payment/statement", "pinpad": "../../wallet/pinpad"} {
-		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		require.NoError(t, err)
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
+		for _, g := range declarations(t, dir, token.TYPE) {
+			for _, s := range g.Specs {
+				if ts := s.(*ast.TypeSpec); ts.Name.IsExported() && !ts.Assign.IsValid() { // aliases are classified where they are declared
+					out = append(out, pkg+"."+ts.Name.Name)
+				}
 			}
-			file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.SkipObjectResolution)
-			require.NoError(t, err)
-			for _, d := range file.Decls {
-				g, ok := d.(*ast.GenDecl)
-				if !ok || g.Tok != token.TYPE {
-					continue
-				}
-				for _, s := range g.Specs {
-					if ts := s.(*ast.TypeSpec); ts.Name.IsExported() && !ts.Assign.IsValid() { // aliases are classified where they are declared
-						out = append(out, pkg+"."+ts.Name.Name)
-					}
-				}
+		}
+	}
+	return out
+}
+
+// declarations are the tok declarations (types, constants) of the
+// non-test files in dir.
+func declarations(t *testing.T, dir string, tok token.Token) []*ast.GenDecl {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	require.NoError(t, err)
+	var out []*ast.GenDecl
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		for _, d := range file.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == tok {
+				out = append(out, g)
 			}
 		}
 	}
