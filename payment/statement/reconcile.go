@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -470,30 +471,16 @@ func (rc *reconciler) emit(d Difference) error {
 // finish reports what never found its other half, in time order.
 func (rc *reconciler) finish() error {
 	rc.borrowed = false // what waits was copied when it began to wait
-	bank := make([]TradeRecord, 0, len(rc.bank))
-	for _, b := range rc.bank {
-		bank = append(bank, b)
-	}
-	slices.SortFunc(bank, func(a, b TradeRecord) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		return cmp.Or(cmp.Compare(a.TradeNo, b.TradeNo), cmp.Compare(a.RefundNo, b.RefundNo))
+	bank := sortedValues(rc.bank, func(a, b TradeRecord) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.TradeNo, b.TradeNo), cmp.Compare(a.RefundNo, b.RefundNo))
 	})
 	for i := range bank {
 		if err := rc.unmatchedBank(&bank[i]); err != nil {
 			return err
 		}
 	}
-	books := make([]MerchantRecord, 0, len(rc.books))
-	for _, m := range rc.books {
-		books = append(books, m)
-	}
-	slices.SortFunc(books, func(a, b MerchantRecord) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		return cmp.Or(cmp.Compare(a.OutTradeNo, b.OutTradeNo), cmp.Compare(a.OutRefundNo, b.OutRefundNo))
+	books := sortedValues(rc.books, func(a, b MerchantRecord) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.OutTradeNo, b.OutTradeNo), cmp.Compare(a.OutRefundNo, b.OutRefundNo))
 	})
 	for i := range books {
 		if err := rc.unmatchedBooks(&books[i]); err != nil {
@@ -503,4 +490,11 @@ func (rc *reconciler) finish() error {
 	clear(rc.bank)
 	clear(rc.books)
 	return nil
+}
+
+// sortedValues is m's values, sorted by cmp.
+func sortedValues[K comparable, V any](m map[K]V, cmp func(a, b V) int) []V {
+	out := slices.AppendSeq(make([]V, 0, len(m)), maps.Values(m))
+	slices.SortFunc(out, cmp)
+	return out
 }

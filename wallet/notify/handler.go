@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xinyun-open/ewallet-go/internal/core"
+	"github.com/xinyun-open/ewallet-go/internal/option"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
 
@@ -97,13 +98,8 @@ func NewHandler(c *wallet.Client, fn Func, opts ...Option) (*Handler, error) {
 		return nil, errors.New("notify: nil Func")
 	}
 	h := &Handler{c: c, core: cc, fn: fn, timeout: 10 * time.Second, book: bookkeeping}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("notify: nil Option")
-		}
-		if err := o(h); err != nil {
-			return nil, err
-		}
+	if err := option.Apply(h, "notify: nil Option", opts); err != nil {
+		return nil, err
 	}
 	if h.lease == 0 {
 		h.lease = h.timeout + 2*h.book

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/option"
 	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
 )
@@ -160,13 +161,8 @@ func New(keys KeySource, action string, opts ...Option) (*Handler, error) {
 		now:    time.Now,
 		assets: make(map[string]asset, len(assetFiles())),
 	}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("pinpad: nil Option")
-		}
-		if err := o(h); err != nil {
-			return nil, err
-		}
+	if err := option.Apply(h, "pinpad: nil Option", opts); err != nil {
+		return nil, err
 	}
 	page, err := template.New("index.html").Funcs(template.FuncMap{"yuan": yuan}).ParseFS(static, "static/index.html")
 	if err != nil {

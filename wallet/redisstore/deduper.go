@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/xinyun-open/ewallet-go/internal/option"
 	"github.com/xinyun-open/ewallet-go/wallet/notify"
 )
 
@@ -32,11 +33,8 @@ type DeduperOption func(*Deduper) error
 // or a late redelivery runs the merchant's function again.
 func WithRetention(d time.Duration) DeduperOption {
 	return func(dd *Deduper) error {
-		if d < time.Millisecond {
-			return fmt.Errorf("redisstore: WithRetention: %v is shorter than a millisecond", d)
-		}
 		dd.retention = d
-		return nil
+		return option.Retention("redisstore: WithRetention", d)
 	}
 }
 
@@ -54,13 +52,8 @@ func NewDeduper(rdb redis.UniversalClient, prefix string, opts ...DeduperOption)
 		return nil, errors.New("redisstore: NewDeduper: prefix: must not be empty")
 	}
 	d := &Deduper{rdb: rdb, prefix: prefix, retention: notify.Retention}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("redisstore: NewDeduper: nil DeduperOption")
-		}
-		if err := o(d); err != nil {
-			return nil, err
-		}
+	if err := option.Apply(d, "redisstore: NewDeduper: nil DeduperOption", opts); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

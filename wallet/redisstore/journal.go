@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/xinyun-open/ewallet-go/internal/option"
 	"github.com/xinyun-open/ewallet-go/payment"
 )
 
@@ -45,11 +46,8 @@ type JournalOption func(*Journal) error
 // SettledRetention).
 func WithSettledRetention(d time.Duration) JournalOption {
 	return func(j *Journal) error {
-		if d < time.Millisecond {
-			return fmt.Errorf("redisstore: WithSettledRetention: %v is shorter than a millisecond", d)
-		}
 		j.retention = d
-		return nil
+		return option.Retention("redisstore: WithSettledRetention", d)
 	}
 }
 
@@ -70,13 +68,8 @@ func NewJournal(rdb redis.UniversalClient, prefix string, opts ...JournalOption)
 	// slot. A prefix with a hash tag of its own takes precedence, which
 	// keeps all the journal's keys in one slot just the same.
 	j := &Journal{rdb: rdb, entry: prefix + "{journal}:entry:", pending: prefix + "{journal}:pending", retention: SettledRetention}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("redisstore: NewJournal: nil JournalOption")
-		}
-		if err := o(j); err != nil {
-			return nil, err
-		}
+	if err := option.Apply(j, "redisstore: NewJournal: nil JournalOption", opts); err != nil {
+		return nil, err
 	}
 	return j, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/option"
 	"github.com/xinyun-open/ewallet-go/wallet/notify"
 )
 
@@ -30,11 +31,8 @@ type DeduperOption func(*Deduper) error
 // or a late redelivery runs the merchant's function again.
 func WithRetention(d time.Duration) DeduperOption {
 	return func(dd *Deduper) error {
-		if d < time.Millisecond {
-			return fmt.Errorf("sqlstore: WithRetention: %v is shorter than a millisecond", d)
-		}
 		dd.retention = d
-		return nil
+		return option.Retention("sqlstore: WithRetention", d)
 	}
 }
 
@@ -44,13 +42,8 @@ func NewDeduper(db *sql.DB, opts ...DeduperOption) (*Deduper, error) {
 		return nil, errors.New("sqlstore: NewDeduper: nil *sql.DB")
 	}
 	d := &Deduper{db: db, retention: notify.Retention}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("sqlstore: NewDeduper: nil DeduperOption")
-		}
-		if err := o(d); err != nil {
-			return nil, err
-		}
+	if err := option.Apply(d, "sqlstore: NewDeduper: nil DeduperOption", opts); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

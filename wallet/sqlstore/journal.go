@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/option"
 	"github.com/xinyun-open/ewallet-go/payment"
 )
 
@@ -44,11 +45,8 @@ type JournalOption func(*Journal) error
 // SettledRetention).
 func WithSettledRetention(d time.Duration) JournalOption {
 	return func(j *Journal) error {
-		if d < time.Millisecond {
-			return fmt.Errorf("sqlstore: WithSettledRetention: %v is shorter than a millisecond", d)
-		}
 		j.retention = d
-		return nil
+		return option.Retention("sqlstore: WithSettledRetention", d)
 	}
 }
 
@@ -58,13 +56,8 @@ func NewJournal(db *sql.DB, opts ...JournalOption) (*Journal, error) {
 		return nil, errors.New("sqlstore: NewJournal: nil *sql.DB")
 	}
 	j := &Journal{db: db, retention: SettledRetention}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("sqlstore: NewJournal: nil JournalOption")
-		}
-		if err := o(j); err != nil {
-			return nil, err
-		}
+	if err := option.Apply(j, "sqlstore: NewJournal: nil JournalOption", opts); err != nil {
+		return nil, err
 	}
 	return j, nil
 }
