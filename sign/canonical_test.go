@@ -121,7 +121,8 @@ func TestCanonicalLargeValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := strings.Repeat("AbC+/", 700) // 3500 bytes
-	for _, v := range []string{big, big + "==", "=" + big + "&" + big + "%", strings.Repeat("=", 3000)} {
+	for _, v := range []string{big, big + "==", "=" + big + "&" + big + "%", strings.Repeat("=", 3000),
+		strings.Repeat("a%b&c=", 1000), strings.Repeat("&&%==", 700) + big} {
 		fields := map[string]string{"biz_content": v, "msg_id": "m&=%", "x": "1"}
 		sig, err := sign.SignCanonical(ctx, k, "/api/v1/account/open", fields)
 		if err != nil {

@@ -253,7 +253,10 @@ func (cl *call) attempt(ctx context.Context) (*resty.Response, error) {
 		cl.err = err
 		return nil, err
 	}
-	r, err := cl.c.http.R().SetContext(ctx).SetBody(body).Post(cl.url)
+	// A reader, not the bytes: resty copies a []byte body twice (into its
+	// buffer, then again for the request); http.NewRequest takes a
+	// *bytes.Reader as it is and sets the length. Retries build a new body.
+	r, err := cl.c.http.R().SetContext(ctx).SetBody(bytes.NewReader(body)).Post(cl.url)
 	if err != nil {
 		cl.err = err
 		if mayHaveBeenSent(err) {

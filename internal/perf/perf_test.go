@@ -98,10 +98,11 @@ func faceMiB(b *testing.B) wallet.FaceImage {
 // time and bytes allocated for the largest request of the protocol.
 func BenchmarkOpenFaceMiB(b *testing.B) {
 	bank := wallettest.NewMockBank(b)
-	bank.Reply("account/open", `{"account_no":"6236880000000001","status":"NORMAL","bound_card":{"bank_name":"b","card_no_masked":"6222********1234"},"opened_at":"2026-11-25 16:00:00"}`)
+	p := wallettest.Person()
+	bank.Reply("account/open", `{"account_no":"6236880000000001","user_id":"`+p.UserID+`","status":"NORMAL",`+
+		`"bound_card":{"bank_name":"b","card_no_masked":"6222********1234"},"opened_at":"2026-11-25 16:00:00"}`)
 	c := bank.Client(wallet.WithHTTPClient(&http.Client{Transport: offTheClock{b: b, next: bank}}))
 	svc := account.New(c)
-	p := wallettest.Person()
 	face := faceMiB(b)
 	req := account.OpenRequest{UserID: p.UserID, VerifyToken: "VT1", Name: p.Name, IDNumber: p.IDNumber, CardNo: p.CardNo,
 		Mobile: p.Mobile, SMSSerial: "S1", SMSCode: "123456", FaceImage: face, Password: wallettest.PIN(b, c)}

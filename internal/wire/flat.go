@@ -73,7 +73,14 @@ type Value struct {
 // the object. An error from visit ends it, as a *FlatError naming the
 // member and wrapping that error.
 func Members(body []byte, visit func(name string, v Value) error) error {
-	p := flatParser{s: string(body)}
+	return MembersOf(string(body), visit)
+}
+
+// MembersOf is Members over a string: values without escapes are
+// substrings of s, so a caller that holds its bytes still (and keeps no
+// value past them) can read a large message without copying it.
+func MembersOf(s string, visit func(name string, v Value) error) error {
+	p := flatParser{s: s}
 	p.ws()
 	if !p.eat('{') {
 		return &FlatError{Err: ErrNotFlat}
