@@ -1,11 +1,13 @@
 // Command testall is the project's test command, the one the README gives
-// and CI runs: go vet and go test -race in the root module and in every
+// and CI runs: go vet, go test -race, and one run of every benchmark (a
+// benchmark nobody runs breaks unseen) in the root module and in every
 // nested module of the repository (a folder with its own go.mod: the
 // browser tests, the tjfoc interop tests, the Redis and SQL stores),
 // which go test ./... alone does not enter.
 //
 //	go run ./internal/testall            # every module
 //	go run ./internal/testall -short     # skips the slowest tests
+//	go run ./internal/testall -bench=false  # without the one run of every benchmark
 //
 // Tests that need a server they cannot find (Chromium, openssl, Redis,
 // PostgreSQL) skip with a message naming it; CI installs them and sets the
@@ -26,6 +28,7 @@ import (
 func main() {
 	short := flag.Bool("short", false, "pass -short to go test")
 	race := flag.Bool("race", true, "pass -race to go test")
+	bench := flag.Bool("bench", true, "run every benchmark once too (without -race), so that one that broke is caught")
 	flag.Parse()
 	if _, err := os.Stat(filepath.Join("internal", "testall", "main.go")); err != nil {
 		fmt.Fprintln(os.Stderr, "testall: run it from the repository root")
@@ -48,7 +51,11 @@ func main() {
 	for _, dir := range mods {
 		start := time.Now()
 		fmt.Printf("== %s\n", dir)
-		for _, args := range [][]string{{"vet", "./..."}, testArgs} {
+		steps := [][]string{{"vet", "./..."}, testArgs}
+		if *bench {
+			steps = append(steps, []string{"test", "-run", "^$", "-bench", ".", "-benchtime", "1x", "./..."})
+		}
+		for _, args := range steps {
 			cmd := exec.Command("go", args...)
 			cmd.Dir = dir
 			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
