@@ -89,11 +89,11 @@ const (
 
 // trial is one money call the test asks a merchant process to make.
 type trial struct {
-	ID        int         `json:"id"`
-	Order     order       `json:"order"`
-	PayeeName string      `json:"payee_name,omitempty"` // wallet.Name, which refuses to marshal
-	Pause     string      `json:"pause,omitempty"`
-	DialFail  bool        `json:"dial_fail,omitempty"` // every attempt fails to dial: nothing is sent
+	ID        int    `json:"id"`
+	Order     order  `json:"order"`
+	PayeeName string `json:"payee_name,omitempty"` // wallet.Name, which refuses to marshal
+	Pause     string `json:"pause,omitempty"`
+	DialFail  bool   `json:"dial_fail,omitempty"` // every attempt fails to dial: nothing is sent
 }
 
 // event is one line a merchant process prints: "EV {json}".
