@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -22,6 +24,9 @@ import (
 const roleEnv = "EWALLET_CHAOS_ROLE"
 
 func TestMain(m *testing.M) {
+	// Toxiproxy's toxics log through zerolog's global logger (the
+	// bandwidth toxic at trace level, on every interrupted connection).
+	zerolog.SetGlobalLevel(zerolog.WarnLevel)
 	switch role := os.Getenv(roleEnv); role {
 	case "":
 		os.Exit(m.Run())

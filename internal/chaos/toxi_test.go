@@ -1,0 +1,168 @@
+package chaos
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/Shopify/toxiproxy/v2/toxics"
+	"github.com/rs/zerolog"
+)
+
+// newToxiproxy starts a Toxiproxy proxy in the test's process, listening
+// on a free loopback port and forwarding to upstream (host:port). Its
+// address is p.Listen.
+func newToxiproxy(t *testing.T, name, upstream string) *toxiproxy.Proxy {
+	t.Helper()
+	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())
+	p := toxiproxy.NewProxy(srv, name, "127.0.0.1:0", upstream)
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// toxic is one Toxiproxy toxic, as its HTTP API takes it.
+type toxic struct {
+	Name       string         `json:"name"`
+	Type       string         `json:"type"`
+	Stream     string         `json:"stream"` // upstream (to the server), downstream (to the client)
+	Toxicity   float32        `json:"toxicity"`
+	Attributes map[string]any `json:"attributes"`
+}
+
+// addToxics puts toxics on p, each with the given toxicity.
+func addToxics(t *testing.T, p *toxiproxy.Proxy, toxicity float32, ts ...toxic) {
+	t.Helper()
+	for _, tx := range ts {
+		tx.Toxicity = toxicity
+		if tx.Name == "" {
+			tx.Name = tx.Type + "_" + tx.Stream
+		}
+		b, err := json.Marshal(tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Toxics.AddToxicJson(strings.NewReader(string(b))); err != nil {
+			t.Fatalf("adding toxic %s: %v", b, err)
+		}
+	}
+}
+
+// setToxicity changes the toxicity of every toxic on p (for connections
+// made from now on).
+func setToxicity(t *testing.T, p *toxiproxy.Proxy, toxicity float32) {
+	t.Helper()
+	for _, name := range toxicNames(p) {
+		if _, err := p.Toxics.UpdateToxicJson(name, strings.NewReader(fmt.Sprintf(`{"toxicity":%g}`, toxicity))); err != nil {
+			t.Fatalf("toxic %s: %v", name, err)
+		}
+	}
+}
+
+// toxicNames lists the toxics on p.
+func toxicNames(p *toxiproxy.Proxy) []string {
+	var names []string
+	for _, tx := range p.Toxics.GetToxicArray() {
+		if w, ok := tx.(*toxics.ToxicWrapper); ok {
+			names = append(names, w.Name)
+		}
+	}
+	return names
+}
+
+// clearToxics takes every toxic off p: the network heals.
+func clearToxics(p *toxiproxy.Proxy) {
+	p.Toxics.ResetToxics(context.Background())
+}
+
+// meter is an http.RoundTripper that counts attempts and measures the
+// bytes each connection carried (with keep-alives off, one request each).
+type meter struct {
+	rt       http.RoundTripper
+	attempts atomic.Int64
+
+	mu             sync.Mutex
+	lastWritten    int64 // bytes the last closed connection wrote (the request)
+	lastRead       int64 // and read (the answer)
+	lastReqBody    int64
+	lastAnswerBody int64
+}
+
+// newMeter returns a meter over a transport that dials a fresh
+// connection for every request, so that Toxiproxy draws each toxic anew
+// for every attempt and a byte limit counts one request.
+func newMeter() *meter {
+	m := &meter{}
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	m.rt = &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: c, m: m}, nil
+		},
+	}
+	return m
+}
+
+func (m *meter) RoundTrip(r *http.Request) (*http.Response, error) {
+	m.attempts.Add(1)
+	m.mu.Lock()
+	m.lastReqBody = r.ContentLength
+	m.mu.Unlock()
+	resp, err := m.rt.RoundTrip(r)
+	if err == nil {
+		m.mu.Lock()
+		m.lastAnswerBody = resp.ContentLength
+		m.mu.Unlock()
+	}
+	return resp, err
+}
+
+// sizes returns the last connection's request and answer: header and body
+// bytes.
+func (m *meter) sizes() (reqHeader, reqBody, ansHeader, ansBody int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastWritten - m.lastReqBody, m.lastReqBody, m.lastRead - m.lastAnswerBody, m.lastAnswerBody
+}
+
+type countingConn struct {
+	net.Conn
+	m           *meter
+	read, wrote atomic.Int64
+	once        sync.Once
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.wrote.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Close() error {
+	c.once.Do(func() {
+		c.m.mu.Lock()
+		c.m.lastWritten, c.m.lastRead = c.wrote.Load(), c.read.Load()
+		c.m.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
