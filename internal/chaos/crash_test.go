@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,9 +37,12 @@ const (
 	pointNone        = "" // no kill: the merchant reports the outcome
 )
 
-// killPoints are the points every kind is killed at, in turn; the two
-// "after commit" ways alternate.
-var killPoints = []string{pointBeforeSend, pointInFlight, pointCommitDrop, pointAfterAnswer, pointBeforeSend, pointInFlight, pointCommitHeld, pointAfterAnswer}
+// pointAfterCommit stands for the two ways of killing after the commit in
+// the plan, which alternate.
+const pointAfterCommit = "after commit"
+
+// killPoints are the points every kind is killed at, in turn.
+var killPoints = []string{pointBeforeSend, pointInFlight, pointAfterCommit, pointAfterAnswer}
 
 // inFlightLatency is how long the sandbox holds an in-flight request
 // (its latency fault); the merchant is killed inside it.
@@ -55,32 +59,47 @@ const inFlightLatency = time.Second
 // been made later. It runs with a FileJournal, and with the Redis journal
 // when EWALLET_REDIS_ADDR is set.
 //
-// EWALLET_CHAOS_KILLS sets the number of kills at the four points per
-// journal (default 40, at least 20; rounded up to a multiple of 20), plus
-// one random-moment kill for every five.
+// EWALLET_CHAOS_KILLS sets the number of kills at the four points with
+// the FileJournal (default 50), EWALLET_CHAOS_REDIS_KILLS with the Redis
+// journal (default 20); each is rounded up to a multiple of 20 (the four
+// points × the five calls), and comes with one random-moment kill for
+// every five. The two journals run at the same time, each against a
+// sandbox process of its own (a fault the test injects is the sandbox's,
+// for whichever call comes next).
 func TestCrashRecovery(t *testing.T) {
-	kills := envInt(t, "EWALLET_CHAOS_KILLS", 60)
-	url, _ := startSandbox(t)
-	t.Run("FileJournal", func(t *testing.T) {
-		runCrash(t, url, kills, func(cfg *merchantConfig, dir string) journalView {
-			cfg.JournalFile = filepath.Join(dir, "journal.jsonl")
-			return &fileView{path: cfg.JournalFile, outcomes: map[string]payment.Outcome{}}
+	t.Parallel()
+	fileKills := envInt(t, "EWALLET_CHAOS_KILLS", 50)
+	redisKills := envInt(t, "EWALLET_CHAOS_REDIS_KILLS", 20)
+	// The two run at once, without taking a second slot of go test's
+	// -parallel (which is GOMAXPROCS, 2 here): they mostly wait.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t.Run("FileJournal", func(t *testing.T) {
+			url, _ := startSandbox(t)
+			runCrash(t, url, fileKills, func(cfg *merchantConfig, dir string) journalView {
+				cfg.JournalFile = filepath.Join(dir, "journal.jsonl")
+				return &fileView{path: cfg.JournalFile, outcomes: map[string]payment.Outcome{}}
+			})
 		})
 	})
-	t.Run("RedisJournal", func(t *testing.T) {
-		addr := redisAddr(t)
-		runCrash(t, url, kills, func(cfg *merchantConfig, _ string) journalView {
-			cfg.RedisAddr = addr
-			cfg.RedisPrefix = fmt.Sprintf("chaos-%d:", time.Now().UnixNano())
-			rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
-			t.Cleanup(func() { rdb.Close() })
-			j, err := redisstore.NewJournal(rdb, cfg.RedisPrefix)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return redisView{j}
+	wg.Go(func() {
+		t.Run("RedisJournal", func(t *testing.T) {
+			addr := redisAddr(t)
+			url, _ := startSandbox(t)
+			runCrash(t, url, redisKills, func(cfg *merchantConfig, _ string) journalView {
+				cfg.RedisAddr = addr
+				cfg.RedisPrefix = fmt.Sprintf("chaos-%d:", time.Now().UnixNano())
+				rdb := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+				t.Cleanup(func() { rdb.Close() })
+				j, err := redisstore.NewJournal(rdb, cfg.RedisPrefix)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return redisView{j}
+			})
 		})
 	})
+	wg.Wait()
 }
 
 // journalView is the test's look into the merchant's journal.
@@ -200,6 +219,7 @@ type crashRun struct {
 	child *child
 
 	restarts  int
+	startTime time.Duration    // from starting a merchant process to the end of its Recover, summed
 	recovered payment.Recovery // summed over the restarts
 	callTime  time.Duration    // how long a call takes, from the trial's line to Settle (a moving average)
 	outcomes  map[string]int   // trials by the outcome the journal settled
@@ -293,24 +313,28 @@ func runCrash(t *testing.T, url string, kills int, journal func(cfg *merchantCon
 }
 
 // plan lists the trials: every kind killed at every point in turn (the
-// "after commit" ways alternating) until kills, one random-moment kill per
+// two "after commit" ways alternating) until kills, one random-moment kill per
 // five, one trial of each kind that is not killed, and six that fail
 // (refused by the bank, or never sent) which the merchant reports, early
 // on, followed by a top-up of every account that would let them through
 // if they were ever sent again.
 func (r *crashRun) plan(kills int) []*trialRun {
 	var killed []*trialRun
-	for len(killed) < kills {
+	for rep := 0; len(killed) < kills; rep++ {
 		for _, p := range killPoints {
-			for _, k := range moneyKinds {
-				killed = append(killed, &trialRun{trial: trial{Order: order{Kind: k}}, point: p})
-			}
-			if len(killed) >= kills {
-				break
+			for ki, k := range moneyKinds {
+				pt := p
+				if p == pointAfterCommit {
+					pt = pointCommitDrop
+					if (rep+ki)%2 == 1 {
+						pt = pointCommitHeld
+					}
+				}
+				killed = append(killed, &trialRun{trial: trial{Order: order{Kind: k}}, point: pt})
 			}
 		}
 	}
-	for i := 0; i < kills/5; i++ {
+	for i := range len(killed) / 5 {
 		killed = append(killed, &trialRun{trial: trial{Order: order{Kind: moneyKinds[i%len(moneyKinds)]}}, point: pointRandom})
 	}
 	// One in four killed calls that can be refused is: the outcome the
@@ -404,12 +428,14 @@ func (r *crashRun) startChild() {
 	if err := r.view.snapshot(); err != nil {
 		r.t.Fatal(err)
 	}
+	began := time.Now()
 	r.child = startChild(r.t, "merchant", merchantEnv+"="+r.cfgPath)
 	r.restarts++
 	e, err := r.await("recovered", 120*time.Second)
 	if err != nil {
 		r.t.Fatalf("merchant start: %v", err)
 	}
+	r.startTime += time.Since(began)
 	rec := e.Recovery
 	r.recovered.Pending += rec.Pending
 	r.recovered.Settled += rec.Settled
@@ -748,8 +774,9 @@ func (r *crashRun) report(elapsed time.Duration) {
 	}
 	sort.Strings(points)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%d kills in %v, %d merchant starts; Recover settled %d of %d pending entries (%d unknown)\n",
-		total, elapsed.Round(time.Millisecond), r.restarts, r.recovered.Settled, r.recovered.Pending, r.recovered.Unknown)
+	fmt.Fprintf(&sb, "%d kills in %v, %d merchant starts (%v each to the end of Recover); Recover settled %d of %d pending entries (%d unknown)\n",
+		total, elapsed.Round(time.Millisecond), r.restarts, (r.startTime / time.Duration(max(r.restarts, 1))).Round(time.Millisecond),
+		r.recovered.Settled, r.recovered.Pending, r.recovered.Unknown)
 	for _, p := range points {
 		n := 0
 		for _, c := range perPoint[p] {

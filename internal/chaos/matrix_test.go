@@ -93,6 +93,7 @@ type lane struct {
 	payee   string
 	payeeNm wallet.Name
 	sizes   callSizes
+	toxics  []toxic // the row's, on the proxy now
 	rng     *rand.Rand
 
 	mu      sync.Mutex
@@ -183,9 +184,10 @@ func TestToxics(t *testing.T) {
 		var wg sync.WaitGroup
 		for _, l := range lanes {
 			wg.Go(func() {
-				addToxics(t, l.proxy, 1, row.toxics(l.sizes)...)
+				l.toxics = row.toxics(l.sizes)
+				addToxics(t, l.proxy, 1, l.toxics...)
 				hard := l.run(t, ctx, "hard")
-				setToxicity(t, l.proxy, 0.5)
+				setToxics(t, l.proxy, 0.5, l.toxics...)
 				flaky := l.run(t, ctx, "flaky")
 				clearToxics(l.proxy)
 				l.mu.Lock()
@@ -322,7 +324,7 @@ func (l *lane) run(t *testing.T, ctx context.Context, mode string) cell {
 		}
 		c.moved = l.exists(ctx, o)
 		if mode == "hard" {
-			setToxicity(t, l.proxy, 0.5)
+			setToxics(t, l.proxy, 0.5, l.toxics...)
 		}
 		bankNo, err = l.resolve(ctx, req, refund, msgID)
 		c.resolved = outcomeWord(err)
