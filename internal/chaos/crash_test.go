@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -119,6 +118,7 @@ type journalView interface {
 type fileView struct {
 	path     string
 	outcomes map[string]payment.Outcome
+	torn     int // torn last lines seen
 }
 
 func (v *fileView) snapshot() error {
@@ -129,7 +129,14 @@ func (v *fileView) snapshot() error {
 	if err != nil {
 		return err
 	}
-	for _, l := range bytes.Split(b, []byte("\n")) {
+	lines := bytes.Split(b, []byte("\n"))
+	if last := lines[len(lines)-1]; len(last) > 0 {
+		// A torn last line: the merchant was killed in the middle of a
+		// write (SIGKILL can cut a write(2) at a page boundary). The next
+		// OpenFileJournal drops it; its call was never sent.
+		v.torn++
+	}
+	for _, l := range lines[:len(lines)-1] {
 		if len(bytes.TrimSpace(l)) == 0 {
 			continue
 		}
@@ -141,7 +148,7 @@ func (v *fileView) snapshot() error {
 			Outcome *payment.Outcome `json:"outcome"`
 		}
 		if err := json.Unmarshal(l, &line); err != nil {
-			return fmt.Errorf("%s: a line that is not JSON (a torn last line is not expected while no merchant runs): %w", v.path, err)
+			return fmt.Errorf("%s: line %q is not a journal record: %w", v.path, l, err)
 		}
 		if line.Op != "settle" || line.Outcome == nil {
 			continue
@@ -218,11 +225,16 @@ type crashRun struct {
 	all   []*trialRun
 	child *child
 
-	restarts  int
-	startTime time.Duration    // from starting a merchant process to the end of its Recover, summed
-	recovered payment.Recovery // summed over the restarts
-	callTime  time.Duration    // how long a call takes, from the trial's line to Settle (a moving average)
-	outcomes  map[string]int   // trials by the outcome the journal settled
+	restarts      int
+	killNextStart bool             // kill the next merchant start before it is done
+	startKills    []string         // kills during a start: its last event then
+	openTime      time.Duration    // from starting a merchant process to its journal open, summed
+	recoverTime   time.Duration    // from the journal open to the end of Recover, summed
+	recovered     payment.Recovery // summed over the restarts
+	callTime      time.Duration    // how long a call takes, from the trial's line to Settle (a moving average)
+	outcomes      map[string]int   // trials by the outcome the journal settled
+	kills         int              // trials killed so far
+	tornSide      int              // side log records a kill cut in the middle
 }
 
 // trialRun is a planned trial and what became of it.
@@ -279,7 +291,7 @@ func runCrash(t *testing.T, url string, kills int, journal func(cfg *merchantCon
 	}
 
 	for range 4 {
-		p := wallettest.Person()
+		p := newPerson()
 		a, err := wallettest.Open(ctx, c, p)
 		if err != nil {
 			t.Fatal(err)
@@ -428,14 +440,41 @@ func (r *crashRun) startChild() {
 	if err := r.view.snapshot(); err != nil {
 		r.t.Fatal(err)
 	}
+	if r.killNextStart {
+		// Kill this start, every other time while it opens the journal
+		// (a FileJournal may be compacting it), else in Recover; then
+		// start again.
+		r.killNextStart = false
+		r.child = startChild(r.t, "merchant", merchantEnv+"="+r.cfgPath)
+		last := "nothing yet"
+		if len(r.startKills)%2 == 0 {
+			time.Sleep(time.Duration(r.rng.Int64N(int64(r.avg(r.openTime)))))
+		} else if _, err := r.await("opened", 60*time.Second); err == nil {
+			last = "opened"
+			time.Sleep(time.Duration(r.rng.Int64N(int64(r.avg(r.recoverTime)))))
+		}
+		if l := r.drain(); l != "" {
+			last = l
+		}
+		r.startKills = append(r.startKills, last)
+		r.child.kill()
+		if err := r.view.snapshot(); err != nil {
+			r.t.Fatal(err)
+		}
+	}
 	began := time.Now()
 	r.child = startChild(r.t, "merchant", merchantEnv+"="+r.cfgPath)
 	r.restarts++
+	if _, err := r.await("opened", 120*time.Second); err != nil {
+		r.t.Fatalf("merchant start: %v", err)
+	}
+	opened := time.Now()
 	e, err := r.await("recovered", 120*time.Second)
 	if err != nil {
 		r.t.Fatalf("merchant start: %v", err)
 	}
-	r.startTime += time.Since(began)
+	r.openTime += opened.Sub(began)
+	r.recoverTime += time.Since(opened)
 	rec := e.Recovery
 	r.recovered.Pending += rec.Pending
 	r.recovered.Settled += rec.Settled
@@ -444,6 +483,15 @@ func (r *crashRun) startChild() {
 	if rec.Unknown > 0 || len(rec.Failures) > 0 || rec.Settled != rec.Pending {
 		r.t.Errorf("Recover at restart %d: %d pending, %d settled, %d unknown, failures %v", r.restarts, rec.Pending, rec.Settled, rec.Unknown, rec.Failures)
 	}
+}
+
+// avg is a sum over the completed starts divided by their number (1 ms
+// before any).
+func (r *crashRun) avg(sum time.Duration) time.Duration {
+	if r.restarts == 0 {
+		return time.Millisecond
+	}
+	return max(sum/time.Duration(r.restarts), time.Millisecond)
 }
 
 // await reads the merchant's events until one of kind ev, and returns it.
@@ -538,6 +586,8 @@ func (r *crashRun) run(tr *trialRun) {
 	r.child.kill()
 	r.child = nil
 	tr.killed = true
+	r.kills++
+	r.killNextStart = r.kills%4 == 0
 }
 
 // drain reads what the merchant printed so far, and returns the last
@@ -568,31 +618,42 @@ func (r *crashRun) inject(f wallettest.Fault) {
 }
 
 // readSideLog reads the merchant's side log: the Begin of each msg_id and
-// every outcome handed to Settle.
-func readSideLog(path string) (begins map[string]sideRecord, settles map[string][]sideRecord, err error) {
+// every outcome handed to Settle. A merchant starts its part of the log on
+// a line of its own after a "start" record, so that a record a kill cut in
+// the middle of its write stands alone, just before a "start": such torn
+// records are counted, and anything else that does not parse is an error.
+func readSideLog(path string) (begins map[string]sideRecord, settles map[string][]sideRecord, torn int, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	begins, settles = map[string]sideRecord{}, map[string][]sideRecord{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
+	var lines [][]byte
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if len(bytes.TrimSpace(l)) > 0 {
+			lines = append(lines, l)
+		}
+	}
+	for i, l := range lines {
 		var rec sideRecord
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			return nil, nil, fmt.Errorf("side log: %w", err)
+		if err := json.Unmarshal(l, &rec); err != nil {
+			if i+1 == len(lines) || !bytes.Equal(lines[i+1], []byte(sideStart)) {
+				return nil, nil, 0, fmt.Errorf("side log: line %q: %w", l, err)
+			}
+			torn++
+			continue
 		}
 		switch rec.Op {
 		case "begin":
 			if _, dup := begins[rec.MsgID]; dup {
-				return nil, nil, fmt.Errorf("side log: msg_id %s begun twice", rec.MsgID)
+				return nil, nil, 0, fmt.Errorf("side log: msg_id %s begun twice", rec.MsgID)
 			}
 			begins[rec.MsgID] = rec
 		case "settle":
 			settles[rec.MsgID] = append(settles[rec.MsgID], rec)
 		}
 	}
-	return begins, settles, sc.Err()
+	return begins, settles, torn, nil
 }
 
 // verify checks the books against the journal and the merchant's reports.
@@ -605,10 +666,11 @@ func (r *crashRun) verify() {
 	for _, e := range pending {
 		t.Errorf("journal: %s %s still pending after the last Recover", e.Path, e.OrderNo)
 	}
-	begins, settles, err := readSideLog(r.cfg.SideLog)
+	begins, settles, torn, err := readSideLog(r.cfg.SideLog)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.tornSide = torn
 	byOrder := map[string]string{} // order no → msg_id
 	for id, b := range begins {
 		if prev, dup := byOrder[b.OrderNo]; dup {
@@ -774,8 +836,9 @@ func (r *crashRun) report(elapsed time.Duration) {
 	}
 	sort.Strings(points)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%d kills in %v, %d merchant starts (%v each to the end of Recover); Recover settled %d of %d pending entries (%d unknown)\n",
-		total, elapsed.Round(time.Millisecond), r.restarts, (r.startTime / time.Duration(max(r.restarts, 1))).Round(time.Millisecond),
+	fmt.Fprintf(&sb, "%d kills around calls (and %d during restarts) in %v, %d merchant starts (%v to open the journal, %v to Recover, on average); "+
+		"Recover settled %d of %d pending entries (%d unknown)\n",
+		total, len(r.startKills), elapsed.Round(time.Millisecond), r.restarts, r.avg(r.openTime).Round(time.Millisecond), r.avg(r.recoverTime).Round(time.Millisecond),
 		r.recovered.Settled, r.recovered.Pending, r.recovered.Unknown)
 	for _, p := range points {
 		n := 0
@@ -785,7 +848,17 @@ func (r *crashRun) report(elapsed time.Duration) {
 		fmt.Fprintf(&sb, "  %-55s %3d  (%s)\n", p, n, kindCounts(perPoint[p]))
 	}
 	fmt.Fprintf(&sb, "  random-moment kills, by the merchant's last event before the kill: %s\n", kindCounts(reached))
+	startKills := map[string]int{}
+	for _, e := range r.startKills {
+		startKills[e]++
+	}
+	fmt.Fprintf(&sb, "  %-55s %3d  (by the last event before the kill: %s)\n", "during a restart (opening the journal, Recover)", len(r.startKills), kindCounts(startKills))
 	fmt.Fprintf(&sb, "  calls the merchant reported (not killed): %s\n", kindCounts(reported))
+	tornJournal := 0
+	if fv, ok := r.view.(*fileView); ok {
+		tornJournal = fv.torn
+	}
+	fmt.Fprintf(&sb, "  writes a kill cut in the middle: %d journal lines (dropped by the next OpenFileJournal), %d side log records\n", tornJournal, r.tornSide)
 	fmt.Fprintf(&sb, "  outcomes the journal settled, all trials: %s (a call's typical time: %v)", kindCounts(r.outcomes), r.callTime.Round(time.Millisecond))
 	r.t.Log(sb.String())
 }

@@ -98,7 +98,7 @@ type trial struct {
 
 // event is one line a merchant process prints: "EV {json}".
 type event struct {
-	Ev       string            `json:"ev"` // recovered, begun, sending, attempt_error, answer, settling, paused, result
+	Ev       string            `json:"ev"` // opened, recovered, begun, sending, attempt_error, answer, settling, paused, result
 	Trial    int               `json:"trial,omitempty"`
 	MsgID    string            `json:"msg_id,omitempty"`
 	Point    string            `json:"point,omitempty"`   // paused: where
@@ -109,9 +109,12 @@ type event struct {
 	Recovery *payment.Recovery `json:"recovery,omitempty"`
 }
 
+// sideStart is the side log's record of a merchant process starting.
+const sideStart = `{"op":"start"}`
+
 // sideRecord is one line of the side log.
 type sideRecord struct {
-	Op      string          `json:"op"` // begin, settle
+	Op      string          `json:"op"` // start, begin, settle
 	MsgID   string          `json:"msg_id"`
 	Trial   int             `json:"trial,omitempty"` // begin: the trial, 0 when Recover
 	Path    string          `json:"path,omitempty"`
@@ -262,12 +265,18 @@ func runMerchant() int {
 		return fail(err)
 	}
 	defer side.Close()
+	// Start on a line of our own: the last process may have been killed in
+	// the middle of a record.
+	if _, err := side.Write([]byte("\n" + sideStart + "\n")); err != nil {
+		return fail(err)
+	}
 	h := &hooks{gone: make(chan struct{}), side: side}
 	inner, closeJournal, err := cfg.openJournal()
 	if err != nil {
 		return fail(err)
 	}
 	defer closeJournal()
+	h.emit(event{Ev: "opened"})
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	c, err := wallet.NewClient(wcfg, wallet.WithHTTPClient(&http.Client{Transport: hookTransport{next: transport, h: h}}),
 		wallet.WithTimeout(10*time.Second), wallet.WithRetry(2), wallet.WithBackoff(20*time.Millisecond, 200*time.Millisecond))
