@@ -836,9 +836,9 @@ func (r *crashRun) report(elapsed time.Duration) {
 	}
 	sort.Strings(points)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%d kills around calls (and %d during restarts) in %v, %d merchant starts (%v to open the journal, %v to Recover, on average); "+
+	fmt.Fprintf(&sb, "%s: %d kills around calls (and %d during restarts) in %v, %d merchant starts (%v to open the journal, %v to Recover, on average); "+
 		"Recover settled %d of %d pending entries (%d unknown)\n",
-		total, len(r.startKills), elapsed.Round(time.Millisecond), r.restarts, r.avg(r.openTime).Round(time.Millisecond), r.avg(r.recoverTime).Round(time.Millisecond),
+		r.t.Name(), total, len(r.startKills), elapsed.Round(time.Millisecond), r.restarts, r.avg(r.openTime).Round(time.Millisecond), r.avg(r.recoverTime).Round(time.Millisecond),
 		r.recovered.Settled, r.recovered.Pending, r.recovered.Unknown)
 	for _, p := range points {
 		n := 0

@@ -36,16 +36,18 @@ var loadMix = []struct {
 }
 
 // TestLoad runs four merchant instances (four wallet.Clients, each with
-// its own connection pool and four callers) against a standalone sandbox
-// process on loopback, as fast as they go, for EWALLET_CHAOS_LOAD (a Go
-// duration; default 4s, the reported run used 60s): a mix of wallet/query,
+// its own connection pool and EWALLET_CHAOS_LOAD_CALLERS callers, default
+// 4) against a standalone sandbox process on loopback, as fast as they go,
+// for EWALLET_CHAOS_LOAD (a Go duration; default 4s, the reported run used
+// 60s): a mix of wallet/query,
 // recharge, pay, transfer, refund and payment/query over eight accounts.
 // It reports the throughput and the p50/p99 latency of each kind, with the
 // load average; then the books must hold every successful order exactly
 // once, nothing else, and balances that are their sum.
 func TestLoad(t *testing.T) {
 	duration := envDuration(t, "EWALLET_CHAOS_LOAD", 4*time.Second)
-	const instances, callers, nAccounts = 4, 4, 8
+	callers := envInt(t, "EWALLET_CHAOS_LOAD_CALLERS", 4)
+	const instances, nAccounts = 4, 8
 	ctx := context.Background()
 	url, sandbox := startSandbox(t)
 	key, err := sign.GenerateKey()

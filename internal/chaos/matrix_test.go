@@ -167,14 +167,17 @@ func TestToxics(t *testing.T) {
 
 	// Calibrate: one call of each kind with no toxic, to learn its sizes.
 	for _, l := range lanes {
+		closed := l.meter.closed.Load()
 		c := l.run(t, ctx, "calibrate")
-		if c.sdk != "ok" {
+		if c.sdk != "ok" || c.attempts != 1 {
 			t.Fatalf("%s without a toxic: %s", l.kind, c)
 		}
-		time.Sleep(50 * time.Millisecond) // the transport closes the connection after the answer
+		if !l.meter.waitClosed(closed, 10*time.Second) {
+			t.Fatalf("%s: the connection of the call did not close", l.kind)
+		}
 		l.sizes.reqHeader, l.sizes.reqBody, l.sizes.ansHeader, l.sizes.ansBody = l.meter.sizes()
 		t.Logf("%-8s request %d+%d bytes, answer %d+%d bytes (header+body)", l.kind, l.sizes.reqHeader, l.sizes.reqBody, l.sizes.ansHeader, l.sizes.ansBody)
-		if l.sizes.reqBody < 200 || l.sizes.ansBody < 100 {
+		if s := l.sizes; s.reqHeader < 100 || s.reqBody < 200 || s.ansHeader < 50 || s.ansBody < 100 {
 			t.Fatalf("%s: implausible sizes %+v", l.kind, l.sizes)
 		}
 	}

@@ -78,6 +78,7 @@ func clearToxics(p *toxiproxy.Proxy) {
 type meter struct {
 	rt       http.RoundTripper
 	attempts atomic.Int64
+	closed   atomic.Int64 // connections closed
 
 	mu             sync.Mutex
 	lastWritten    int64 // bytes the last closed connection wrote (the request)
@@ -119,6 +120,17 @@ func (m *meter) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// waitClosed waits until more than n connections have closed (the
+// transport closes one after reading its answer).
+func (m *meter) waitClosed(n int64, d time.Duration) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if m.closed.Load() > n {
+			return true
+		}
+	}
+	return false
+}
+
 // sizes returns the last connection's request and answer: header and body
 // bytes.
 func (m *meter) sizes() (reqHeader, reqBody, ansHeader, ansBody int64) {
@@ -141,8 +153,11 @@ func (c *countingConn) Read(p []byte) (int, error) {
 }
 
 func (c *countingConn) Write(p []byte) (int, error) {
+	// Counted before the write: the answer can arrive, and the transport
+	// close the connection, before this goroutine runs again.
+	c.wrote.Add(int64(len(p)))
 	n, err := c.Conn.Write(p)
-	c.wrote.Add(int64(n))
+	c.wrote.Add(int64(n - len(p)))
 	return n, err
 }
 
@@ -151,6 +166,7 @@ func (c *countingConn) Close() error {
 		c.m.mu.Lock()
 		c.m.lastWritten, c.m.lastRead = c.wrote.Load(), c.read.Load()
 		c.m.mu.Unlock()
+		c.m.closed.Add(1)
 	})
 	return c.Conn.Close()
 }
