@@ -101,6 +101,7 @@ type lane struct {
 	made    []order
 	told    map[string]string // order no → the bank's number the merchant was told
 	results map[string][]string
+	slowest map[string]time.Duration // the longest a call of the row took to settle (the SDK's call and Resolve)
 	stats   map[string]int
 }
 
@@ -160,7 +161,7 @@ func TestToxics(t *testing.T) {
 		}
 		l := &lane{kind: k, proxy: p, meter: m, client: c, svc: payment.New(c), direct: direct, pinC: srv.Client(),
 			account: srv.OpenAccount(newPerson()), payee: payee, payeeNm: payeePerson.Name,
-			rng: rand.New(rand.NewPCG(seed, uint64(i))), told: map[string]string{}, results: map[string][]string{}, stats: map[string]int{}}
+			rng: rand.New(rand.NewPCG(seed, uint64(i))), told: map[string]string{}, results: map[string][]string{}, slowest: map[string]time.Duration{}, stats: map[string]int{}}
 		l.setupRecharge(t, 500_000)
 		lanes = append(lanes, l)
 	}
@@ -195,6 +196,7 @@ func TestToxics(t *testing.T) {
 				clearToxics(l.proxy)
 				l.mu.Lock()
 				l.results[row.name] = []string{hard.String(), flaky.String()}
+				l.slowest[row.name] = max(hard.took, flaky.took)
 				l.mu.Unlock()
 			})
 		}
@@ -264,7 +266,11 @@ func TestToxics(t *testing.T) {
 	}
 	fmt.Fprintf(&sb, "calls: %s\n", kindCounts(stats))
 	for _, row := range toxicRows {
-		fmt.Fprintf(&sb, "  %-13s %s\n", row.name, row.what)
+		var slowest time.Duration
+		for _, l := range lanes {
+			slowest = max(slowest, l.slowest[row.name])
+		}
+		fmt.Fprintf(&sb, "  %-13s settled within %-7v %s\n", row.name, slowest.Round(10*time.Millisecond), row.what)
 	}
 	t.Log(sb.String())
 }
