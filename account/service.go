@@ -54,11 +54,17 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (*Verification,
 // Errors: ErrAccountAlreadyOpened (one account per person per merchant),
 // ErrVerifyTokenInvalid, ErrSMSCodeInvalid, ErrSMSCodeExpired,
 // ErrFaceMismatch, ErrPasswordWeak, ErrAgeRestricted, ErrCardNotSupported.
-// The verify token and SMS code are used up only when it succeeds. When
-// wallet.IsOutcomeUnknown(err), call wallet.Client.Query with the identity
-// number: it tells whether the account was opened.
-func (s *Service) OpenAccount(ctx context.Context, req OpenRequest) (*wallet.Account, error) {
-	return endpoint.Call[wallet.Account](ctx, s.c, pathOpen, req)
+// The verify token and SMS code are used up only when it succeeds.
+//
+// When wallet.IsOutcomeUnknown(err), send the same request again under the
+// same msg_id: make one with wallet.NewMsgID, keep it with the request,
+// and pass wallet.WithMsgID(id) to every try. The bank acts on a msg_id at
+// most once and answers a repeat from its memory of it (24 hours), so the
+// repeat returns the account whether the first try opened it or not. Do
+// not decide from wallet.Client.Query alone: it can say "not opened" while
+// the first try is still on its way to the bank.
+func (s *Service) OpenAccount(ctx context.Context, req OpenRequest, opts ...wallet.CallOption) (*wallet.Account, error) {
+	return endpoint.Call[wallet.Account](ctx, s.c, pathOpen, req, opts...)
 }
 
 // Query returns an account with its balance, bound card and limit usage.
@@ -76,8 +82,11 @@ func (s *Service) Query(ctx context.Context, accountNo string) (*wallet.Account,
 // Errors: ErrCardNotSupported, ErrSMSCodeInvalid, ErrSMSCodeExpired,
 // ErrPasswordIncorrect, ErrPasswordLocked, ErrAccountFrozen,
 // ErrAccountClosed, ErrAccountNotFound.
-func (s *Service) ChangeCard(ctx context.Context, req ChangeCardRequest) (*wallet.BoundCard, error) {
-	out, err := endpoint.Call[cardChanged](ctx, s.c, pathChangeCard, req)
+//
+// Like every call that changes something, it takes wallet.WithMsgID, to
+// repeat a try whose outcome is unknown (see OpenAccount).
+func (s *Service) ChangeCard(ctx context.Context, req ChangeCardRequest, opts ...wallet.CallOption) (*wallet.BoundCard, error) {
+	out, err := endpoint.Call[cardChanged](ctx, s.c, pathChangeCard, req, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -91,8 +100,8 @@ func (s *Service) ChangeCard(ctx context.Context, req ChangeCardRequest) (*walle
 // the new PIN). Needs an SMS of SceneResetPassword to the account's mobile.
 // Errors: ErrParamInvalid (an identity number that is not the holder's),
 // ErrFaceMismatch, ErrPasswordWeak, ErrSMSCodeInvalid, ErrSMSCodeExpired.
-func (s *Service) ResetPassword(ctx context.Context, req ResetPasswordRequest) (time.Time, error) {
-	out, err := endpoint.Call[resetDone](ctx, s.c, pathReset, req)
+func (s *Service) ResetPassword(ctx context.Context, req ResetPasswordRequest, opts ...wallet.CallOption) (time.Time, error) {
+	out, err := endpoint.Call[resetDone](ctx, s.c, pathReset, req, opts...)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -106,8 +115,8 @@ func (s *Service) ResetPassword(ctx context.Context, req ResetPasswordRequest) (
 // Needs an SMS of SceneClose to the account's mobile. Errors:
 // ErrBalanceNotZero (withdraw first), ErrPasswordIncorrect,
 // ErrPasswordLocked, ErrAccountFrozen.
-func (s *Service) CloseAccount(ctx context.Context, req CloseRequest) (time.Time, error) {
-	out, err := endpoint.Call[closeDone](ctx, s.c, pathClose, req)
+func (s *Service) CloseAccount(ctx context.Context, req CloseRequest, opts ...wallet.CallOption) (time.Time, error) {
+	out, err := endpoint.Call[closeDone](ctx, s.c, pathClose, req, opts...)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -391,3 +391,28 @@ func TestAnotherMerchantSeesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, w.Opened)
 }
+
+// An opening whose answer was lost is settled by the same request under
+// the same msg_id: the bank answers it from its memory, with the account
+// the first try opened, and opens nothing twice.
+func TestOpenAccountUnknownOutcomeResent(t *testing.T) {
+	j := newJourney(t)
+	c := j.sb.Client(wallet.WithRetry(0))
+	svc := account.New(c)
+	req := j.openRequest()
+	msgID := wallet.NewMsgID()
+	j.sb.InjectFault(wallettest.Fault{Kind: wallettest.FaultDropAfterCommit, Path: "account/open"})
+	_, err := svc.OpenAccount(ctx, req, wallet.WithMsgID(msgID))
+	require.True(t, wallet.IsOutcomeUnknown(err), "%v", err)
+
+	a, err := svc.OpenAccount(ctx, req, wallet.WithMsgID(msgID))
+	require.NoError(t, err, "the repeat is answered from the bank's memory of the msg_id")
+	w, err := c.Query(ctx, wallet.QueryRequest{IDNumber: j.p.IDNumber, Mobile: j.p.Mobile, UserID: j.p.UserID})
+	require.NoError(t, err)
+	require.True(t, w.Opened)
+	require.Equal(t, w.Account.AccountNo, a.AccountNo, "the account the first try opened")
+
+	// Under a new msg_id the same request is a new one: refused.
+	_, err = svc.OpenAccount(ctx, req)
+	require.Error(t, err)
+}

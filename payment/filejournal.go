@@ -27,6 +27,7 @@ import (
 type FileJournal struct {
 	mu      sync.Mutex
 	f       *os.File
+	broken  error // set when a failed write could not be undone
 	pending map[string]Entry
 	settled map[string]bool
 	lines   int
@@ -147,11 +148,29 @@ func (j *FileJournal) write(l journalLine) error {
 	if j.f == nil {
 		return errors.New("payment: journal is closed")
 	}
+	if j.broken != nil {
+		return j.broken
+	}
+	end, err := j.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("payment: journal: %w", err)
+	}
 	if _, err := j.f.Write(append(b, '\n')); err != nil {
-		return err
+		// A short write (a full disk) leaves part of a line: cut it off,
+		// or every later line would follow it and the file would not open
+		// again. If that fails too, write nothing more.
+		if terr := errors.Join(j.f.Truncate(end), seekTo(j.f, end)); terr != nil {
+			j.broken = fmt.Errorf("payment: journal: a write failed (%w) and its partial line could not be removed (%w): reopen the journal", err, terr)
+		}
+		return fmt.Errorf("payment: journal: %w", err)
 	}
 	j.lines++
 	return j.f.Sync()
+}
+
+func seekTo(f *os.File, off int64) error {
+	_, err := f.Seek(off, io.SeekStart)
+	return err
 }
 
 // Begin implements Journal.

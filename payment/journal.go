@@ -72,7 +72,9 @@ func WithJournal(j Journal) Option {
 
 // journaled makes one money call through the journal: Begin, the call
 // under the entry's msg_id, and Settle when the outcome is known. When it
-// is unknown the entry stays pending for Resolve or Recover.
+// is unknown the entry stays pending for Resolve or Recover. A journal
+// that fails makes the outcome unknown, never a failure: the entry may be
+// there, and Recover would send it.
 func journaled[T any](ctx context.Context, s *Service, path, orderNo string, req requestValidator, opts []wallet.CallOption) (*T, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -83,8 +85,14 @@ func journaled[T any](ctx context.Context, s *Service, path, orderNo string, req
 	}
 	e := Entry{MsgID: wallet.NewMsgID(), Path: path, OrderNo: orderNo, Request: biz, PINKey: pinKeyOf(req), Begun: time.Now()}
 	if err := s.journal.Begin(ctx, e); err != nil {
-		// Nothing was sent: the outcome is known.
-		return nil, fmt.Errorf("payment: journal: %w", err)
+		// Nothing was sent. But a Begin that failed may still have been
+		// recorded — its reply lost or late (a timeout, a reset), an
+		// fsync that failed after the write — and Recover would then make
+		// the call. The merchant must not be told "failed" for a call that
+		// may yet be made: the outcome is unknown, to be settled like any
+		// other (Recover, or Resolve under this msg_id).
+		return nil, fmt.Errorf("payment: %w: %s %s was not sent, but the journal failed to record it (%w) and may hold it, so Recover may still make it (msg_id %s)",
+			wallet.ErrOutcomeUnknown, path, orderNo, err, e.MsgID)
 	}
 	var out T
 	err = s.c.Do(ctx, path, req, &out, append(opts, wallet.WithMsgID(e.MsgID))...)

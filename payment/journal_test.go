@@ -226,3 +226,36 @@ func TestAFailureTheJournalCannotRecordIsReportedUnknown(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, rec.Settled, "settled as the unknown outcome it was reported as")
 }
+
+// lostReplyJournal records Begin and then fails it, as a store does whose
+// reply was lost or came too late.
+type lostReplyJournal struct{ *payment.FileJournal }
+
+func (j lostReplyJournal) Begin(ctx context.Context, e payment.Entry) error {
+	if err := j.FileJournal.Begin(ctx, e); err != nil {
+		return err
+	}
+	return context.DeadlineExceeded
+}
+
+// A Begin that failed may have been recorded: the merchant is told the
+// outcome is unknown (not "failed"), and Recover makes the call once.
+func TestABeginThatFailedMayHaveBeenRecorded(t *testing.T) {
+	t.Parallel()
+	b := newJournaledBed(t)
+	svc := payment.New(b.c, payment.WithJournal(lostReplyJournal{b.j}))
+	req := payment.RechargeRequest{AccountNo: b.acct, OutTradeNo: payment.NewOutTradeNo(), Amount: 7_00}
+	_, err := svc.Recharge(ctx, req)
+	require.True(t, wallet.IsOutcomeUnknown(err), "%v", err)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	pending := b.pending(t)
+	require.Len(t, pending, 1)
+	require.Contains(t, err.Error(), pending[0].MsgID, "the error names the msg_id to resolve")
+
+	rec, err := payment.New(b.c, payment.WithJournal(b.j)).Recover(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, rec.Settled)
+	o, err := b.svc.Query(ctx, req.OutTradeNo)
+	require.NoError(t, err)
+	require.Equal(t, wallet.StatusSuccess, o.Status, "made once, by Recover")
+}

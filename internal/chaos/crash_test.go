@@ -291,7 +291,7 @@ func runCrash(t *testing.T, url string, kills int, journal func(cfg *merchantCon
 	}
 
 	for range 4 {
-		p := newPerson()
+		p := wallettest.Person()
 		a, err := wallettest.Open(ctx, c, p)
 		if err != nil {
 			t.Fatal(err)

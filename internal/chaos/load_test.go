@@ -77,7 +77,7 @@ func TestLoad(t *testing.T) {
 	)
 	setup := payment.New(clients[0])
 	for range nAccounts {
-		p := newPerson()
+		p := wallettest.Person()
 		a, err := wallettest.Open(ctx, clients[0], p)
 		if err != nil {
 			t.Fatal(err)

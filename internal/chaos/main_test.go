@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strconv"
@@ -222,14 +221,4 @@ func decodeLine(l, word string, v any) bool {
 		return false
 	}
 	return json.Unmarshal([]byte(rest), v) == nil
-}
-
-// newPerson is wallettest.Person born on a random day 20 to 40 years ago.
-// Person's identity numbers differ only in three digits (the birthday is
-// always 30 years ago), so among n of them two collide with probability
-// about n²/2000 (2.8 % for eight), and the sandbox refuses the second
-// account of an identity number: a test that opens many accounts on one
-// sandbox failed that way.
-func newPerson() wallettest.TestPerson {
-	return wallettest.PersonBorn(time.Now().AddDate(-20, 0, -rand.IntN(20*365)))
 }

@@ -143,7 +143,7 @@ func TestToxics(t *testing.T) {
 	srv := wallettest.NewServer(t, wallettest.WithoutNotifyReceiver())
 	upstream := strings.TrimPrefix(srv.URL, "http://")
 	direct := payment.New(srv.Client())
-	payeePerson := newPerson()
+	payeePerson := wallettest.Person()
 	payee := srv.OpenAccount(payeePerson)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
@@ -160,7 +160,7 @@ func TestToxics(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := &lane{kind: k, proxy: p, meter: m, client: c, svc: payment.New(c), direct: direct, pinC: srv.Client(),
-			account: srv.OpenAccount(newPerson()), payee: payee, payeeNm: payeePerson.Name,
+			account: srv.OpenAccount(wallettest.Person()), payee: payee, payeeNm: payeePerson.Name,
 			rng: rand.New(rand.NewPCG(seed, uint64(i))), told: map[string]string{}, results: map[string][]string{}, slowest: map[string]time.Duration{}, stats: map[string]int{}}
 		l.setupRecharge(t, 500_000)
 		lanes = append(lanes, l)

@@ -137,7 +137,7 @@ func TestToxicNotifications(t *testing.T) {
 	srv.SetNotifyURL("http://" + p.Listen + "/notify")
 
 	direct := payment.New(srv.Client())
-	people := []wallettest.TestPerson{newPerson(), newPerson()}
+	people := []wallettest.TestPerson{wallettest.Person(), wallettest.Person()}
 	accounts := []string{srv.OpenAccount(people[0]), srv.OpenAccount(people[1])}
 	expected := append([]string{}, accounts...) // numbers that must have exactly one event
 	waitDone(t, srv, 30*time.Second)
@@ -395,7 +395,7 @@ func TestToxicFaceUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := account.New(c)
-	person := newPerson()
+	person := wallettest.Person()
 	face := faceMiB(t)
 	v, err := svc.Verify(ctx, account.VerifyRequest{Name: person.Name, IDNumber: person.IDNumber, CardNo: person.CardNo, Mobile: person.Mobile})
 	if err != nil {

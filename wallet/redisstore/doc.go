@@ -68,8 +68,10 @@
 //     failure; the claim lapses after its lease, and a later delivery runs
 //     the function again. This is why the function must be idempotent (the
 //     notify package documentation says so too).
-//   - Begin fails: the money call is not sent and the Service returns the
-//     error; the outcome is known (nothing happened).
+//   - Begin fails: the money call is not sent, but the entry may have been
+//     recorded all the same (a reply lost or late), and Recover would
+//     then make the call; so the Service reports the outcome as unknown
+//     (wallet.IsOutcomeUnknown), to be settled by Recover or Resolve.
 //   - Settle fails: the Service returns the bank's answer all the same and
 //     logs a warning; the entry stays pending, and Recover settles it later
 //     (it finds the order, and records the outcome).
