@@ -57,10 +57,8 @@ func (a *app) shopPage(w http.ResponseWriter, r *http.Request) {
 	for _, it := range catalog() {
 		v.Items = append(v.Items, itemView{ID: it.ID, Name: it.Name, Mark: it.Mark, Price: yuan(it.Price)})
 	}
-	acct, err := a.account(r.Context(), u)
-	if err != nil {
-		a.log.Warn("merchant-app: wallet query", "user", u.ID, "err", err)
-		a.fail(w, r, http.StatusBadGateway, "暂时无法查询您的钱包，请稍后再试")
+	acct, ok := a.accountOrFail(w, r, u)
+	if !ok {
 		return
 	}
 	if acct != nil {
@@ -87,10 +85,8 @@ func (a *app) buy(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusBadRequest, "请选择支付方式")
 		return
 	}
-	acct, err := a.account(r.Context(), u)
-	if err != nil {
-		a.log.Warn("merchant-app: wallet query", "user", u.ID, "err", err)
-		a.fail(w, r, http.StatusBadGateway, "暂时无法查询您的钱包，请稍后再试")
+	acct, ok := a.accountOrFail(w, r, u)
+	if !ok {
 		return
 	}
 	if acct == nil {

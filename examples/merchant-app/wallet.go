@@ -39,6 +39,18 @@ func (a *app) account(ctx context.Context, u *user) (*wallet.Account, error) {
 	return a.accounts.Query(ctx, q.Account.AccountNo)
 }
 
+// accountOrFail is the user's account for a page (nil without one); when
+// the bank cannot be asked it answers the page with an error and false.
+func (a *app) accountOrFail(w http.ResponseWriter, r *http.Request, u *user) (*wallet.Account, bool) {
+	acct, err := a.account(r.Context(), u)
+	if err != nil {
+		a.log.Warn("merchant-app: wallet query", "user", u.ID, "err", err)
+		a.fail(w, r, http.StatusBadGateway, "暂时无法查询您的钱包，请稍后再试")
+		return nil, false
+	}
+	return acct, true
+}
+
 // walletView is 我的钱包 as the app shows it.
 type walletView struct {
 	AccountNo   string
@@ -102,10 +114,8 @@ func (a *app) walletPage(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
-	acct, err := a.account(r.Context(), u)
-	if err != nil {
-		a.log.Warn("merchant-app: wallet query", "user", u.ID, "err", err)
-		a.fail(w, r, http.StatusBadGateway, "暂时无法查询您的钱包，请稍后再试")
+	acct, ok := a.accountOrFail(w, r, u)
+	if !ok {
 		return
 	}
 	if acct == nil {
