@@ -22,6 +22,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/sign"
 	"github.com/xinyun-open/ewallet-go/wallet"
 	"github.com/xinyun-open/ewallet-go/wallet/redisstore"
+	"github.com/xinyun-open/ewallet-go/wallet/storetest"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -83,7 +84,7 @@ func TestCrashRecovery(t *testing.T) {
 	})
 	wg.Go(func() {
 		t.Run("RedisJournal", func(t *testing.T) {
-			addr := redisAddr(t)
+			addr := storetest.RedisAddr(t)
 			url, _ := startSandbox(t)
 			runCrash(t, url, redisKills, func(cfg *merchantConfig, _ string) journalView {
 				cfg.RedisAddr = addr
@@ -191,19 +192,6 @@ func (v redisView) outcome(ctx context.Context, msgID string) (*payment.Outcome,
 }
 
 func (v redisView) pending(ctx context.Context) ([]payment.Entry, error) { return v.j.Pending(ctx) }
-
-// redisAddr is EWALLET_REDIS_ADDR; without it the test skips, or fails
-// when EWALLET_REQUIRE_SERVERS=1 (as in CI).
-func redisAddr(t *testing.T) string {
-	addr := os.Getenv("EWALLET_REDIS_ADDR")
-	if addr == "" {
-		if os.Getenv("EWALLET_REQUIRE_SERVERS") == "1" {
-			t.Fatal("no Redis server: EWALLET_REDIS_ADDR is not set, and EWALLET_REQUIRE_SERVERS=1 (start one with: eval \"$(.ci/services start)\")")
-		}
-		t.Skip("no Redis server: set EWALLET_REDIS_ADDR to run the crash test with the Redis journal (eval \"$(.ci/services start)\" starts one)")
-	}
-	return addr
-}
 
 // crashRun is one TestCrashRecovery run: one merchant, one journal.
 type crashRun struct {

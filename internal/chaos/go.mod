@@ -15,6 +15,7 @@ require (
 	github.com/rs/zerolog v1.35.1
 	github.com/xinyun-open/ewallet-go v0.0.0-00010101000000-000000000000
 	github.com/xinyun-open/ewallet-go/wallet/redisstore v0.0.0-00010101000000-000000000000
+	github.com/xinyun-open/ewallet-go/wallet/storetest v0.0.0-00010101000000-000000000000
 )
 
 require (

@@ -12,6 +12,7 @@ import (
 	"github.com/xinyun-open/ewallet-go/payment"
 	"github.com/xinyun-open/ewallet-go/wallet"
 	"github.com/xinyun-open/ewallet-go/wallet/redisstore"
+	"github.com/xinyun-open/ewallet-go/wallet/storetest"
 	"github.com/xinyun-open/ewallet-go/wallet/wallettest"
 )
 
@@ -29,7 +30,7 @@ import (
 // Fixed: a Begin that fails is now an unknown outcome. It needs a Redis
 // (EWALLET_REDIS_ADDR).
 func TestJournalBeginReplyLost(t *testing.T) {
-	addr := redisAddr(t)
+	addr := storetest.RedisAddr(t)
 	ctx := context.Background()
 	srv := wallettest.NewServer(t, wallettest.WithoutNotifyReceiver())
 	acct := srv.OpenAccount(wallettest.Person())

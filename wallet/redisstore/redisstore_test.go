@@ -22,21 +22,6 @@ import (
 
 var ctx = context.Background()
 
-// redisAddr is the test server's address: EWALLET_REDIS_ADDR, which
-// .ci/services start exports. Without it the test skips, unless
-// EWALLET_REQUIRE_SERVERS=1 (as in CI), where that is a failure.
-func redisAddr(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("EWALLET_REDIS_ADDR")
-	if addr == "" {
-		if os.Getenv("EWALLET_REQUIRE_SERVERS") == "1" {
-			t.Fatal("no Redis server: EWALLET_REDIS_ADDR is not set, and EWALLET_REQUIRE_SERVERS=1 (start one with: eval \"$(.ci/services start)\")")
-		}
-		t.Skip("no Redis server: set EWALLET_REDIS_ADDR to run this test (eval \"$(.ci/services start)\" starts one), or EWALLET_REQUIRE_SERVERS=1 to make this a failure")
-	}
-	return addr
-}
-
 // connect opens a client of its own, as each instance of a merchant has.
 func connect(t *testing.T, addr string) *redis.Client {
 	t.Helper()
@@ -94,7 +79,7 @@ func (quiet) Printf(context.Context, string, ...any) {}
 
 func TestDeduperContract(t *testing.T) {
 	t.Parallel()
-	addr := redisAddr(t)
+	addr := storetest.RedisAddr(t)
 	storetest.TestDeduper(t, storetest.DeduperStore{
 		Open: func(t *testing.T, ns string, retention time.Duration) notify.Deduper {
 			var opts []redisstore.DeduperOption
@@ -126,7 +111,7 @@ func TestDeduperContract(t *testing.T) {
 
 func TestJournalContract(t *testing.T) {
 	t.Parallel()
-	addr := redisAddr(t)
+	addr := storetest.RedisAddr(t)
 	storetest.TestJournal(t, storetest.JournalStore{
 		Open: func(t *testing.T, ns string) payment.Journal {
 			j, err := redisstore.NewJournal(connect(t, addr), prefix(t, addr, ns))
@@ -163,7 +148,7 @@ func TestJournalContract(t *testing.T) {
 // that is down too: errors, never a false "done".
 func TestClosedClient(t *testing.T) {
 	t.Parallel()
-	addr := redisAddr(t)
+	addr := storetest.RedisAddr(t)
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	d, err := redisstore.NewDeduper(c, "ewallet-test:closed:")
 	if err != nil {
@@ -174,28 +159,14 @@ func TestClosedClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	if done, err := d.Claim(ctx, "N1", "o1", time.Minute); done || err == nil {
-		t.Errorf("Claim on a closed client = (%v, %v), want (false, an error)", done, err)
-	}
-	if err := d.Release(ctx, "N1", "o1", true); err == nil {
-		t.Error("Release on a closed client = nil, want an error")
-	}
-	if err := j.Begin(ctx, storetest.NewEntry(time.Now())); err == nil {
-		t.Error("Begin on a closed client = nil, want an error")
-	}
-	if err := j.Settle(ctx, "M1", payment.Outcome{Code: "SUCCESS"}); err == nil {
-		t.Error("Settle on a closed client = nil, want an error")
-	}
-	if _, err := j.Pending(ctx); err == nil {
-		t.Error("Pending on a closed client = nil, want an error")
-	}
+	storetest.TestClosed(t, d, j)
 }
 
 // The keys are the ones the package documentation lists, with the
 // documented expiries.
 func TestKeys(t *testing.T) {
 	t.Parallel()
-	addr := redisAddr(t)
+	addr := storetest.RedisAddr(t)
 	c := connect(t, addr)
 	p := prefix(t, addr, storetest.Namespace())
 	d, err := redisstore.NewDeduper(c, p, redisstore.WithRetention(time.Hour))
@@ -294,7 +265,7 @@ func err2[T any](_ T, err error) error { return err }
 // and restart. This starts a redis-server of its own.
 func TestJournalSurvivesRedisCrash(t *testing.T) {
 	t.Parallel()
-	redisAddr(t) // the same requirement as the other tests: a Redis to test with
+	storetest.RedisAddr(t) // the same requirement as the other tests: a Redis to test with
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server is not on PATH: cannot crash a server of this test's own")
@@ -370,7 +341,7 @@ func TestJournalSurvivesRedisCrash(t *testing.T) {
 // Four receivers and two payment services of one merchant share one Redis.
 func TestFleet(t *testing.T) {
 	t.Parallel()
-	addr := redisAddr(t)
+	addr := storetest.RedisAddr(t)
 	p := prefix(t, addr, storetest.Namespace())
 	rep := storetest.Fleet{}.Run(t,
 		func(t *testing.T) notify.Deduper {

@@ -22,21 +22,6 @@ import (
 
 var ctx = context.Background()
 
-// postgresDSN is the test server's DSN: EWALLET_POSTGRES_DSN, which
-// .ci/services start exports. Without it the test skips, unless
-// EWALLET_REQUIRE_SERVERS=1 (as in CI), where that is a failure.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("EWALLET_POSTGRES_DSN")
-	if dsn == "" {
-		if os.Getenv("EWALLET_REQUIRE_SERVERS") == "1" {
-			t.Fatal("no PostgreSQL server: EWALLET_POSTGRES_DSN is not set, and EWALLET_REQUIRE_SERVERS=1 (start one with: eval \"$(.ci/services start)\")")
-		}
-		t.Skip("no PostgreSQL server: set EWALLET_POSTGRES_DSN to run this test (eval \"$(.ci/services start)\" starts one), or EWALLET_REQUIRE_SERVERS=1 to make this a failure")
-	}
-	return dsn
-}
-
 // schemaDSN is dsn with the search_path set to schema, so that the
 // tables Migrate creates, and the queries, are the namespace's.
 func schemaDSN(t *testing.T, dsn, schema string) string {
@@ -111,7 +96,7 @@ func hungDB(t *testing.T) *sql.DB {
 
 func TestDeduperContract(t *testing.T) {
 	t.Parallel()
-	dsn := postgresDSN(t)
+	dsn := storetest.PostgresDSN(t)
 	var schemas sync.Map
 	storetest.TestDeduper(t, storetest.DeduperStore{
 		Open: func(t *testing.T, ns string, retention time.Duration) notify.Deduper {
@@ -144,7 +129,7 @@ func TestDeduperContract(t *testing.T) {
 
 func TestJournalContract(t *testing.T) {
 	t.Parallel()
-	dsn := postgresDSN(t)
+	dsn := storetest.PostgresDSN(t)
 	var schemas sync.Map
 	storetest.TestJournal(t, storetest.JournalStore{
 		Open: func(t *testing.T, ns string) payment.Journal {
@@ -182,33 +167,19 @@ func TestJournalContract(t *testing.T) {
 // is down too: errors, never a false "done".
 func TestClosedDB(t *testing.T) {
 	t.Parallel()
-	dsn := postgresDSN(t)
+	dsn := storetest.PostgresDSN(t)
 	var schemas sync.Map
 	db := open(t, dsn, storetest.Namespace(), &schemas)
 	d, _ := sqlstore.NewDeduper(db)
 	j, _ := sqlstore.NewJournal(db)
 	db.Close()
-	if done, err := d.Claim(ctx, "N1", "o1", time.Minute); done || err == nil {
-		t.Errorf("Claim on a closed pool = (%v, %v), want (false, an error)", done, err)
-	}
-	if err := d.Release(ctx, "N1", "o1", true); err == nil {
-		t.Error("Release on a closed pool = nil, want an error")
-	}
-	if err := j.Begin(ctx, storetest.NewEntry(time.Now())); err == nil {
-		t.Error("Begin on a closed pool = nil, want an error")
-	}
-	if err := j.Settle(ctx, "M1", payment.Outcome{Code: "SUCCESS"}); err == nil {
-		t.Error("Settle on a closed pool = nil, want an error")
-	}
-	if _, err := j.Pending(ctx); err == nil {
-		t.Error("Pending on a closed pool = nil, want an error")
-	}
+	storetest.TestClosed(t, d, j)
 }
 
 // Migrate is idempotent and safe when instances start together.
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
-	dsn := postgresDSN(t)
+	dsn := storetest.PostgresDSN(t)
 	ns := storetest.Namespace()
 	if _, err := connect(t, dsn).ExecContext(ctx, `CREATE SCHEMA `+ns); err != nil {
 		t.Fatal(err)
@@ -241,7 +212,7 @@ func TestMigrateConcurrently(t *testing.T) {
 // is pending.
 func TestPurge(t *testing.T) {
 	t.Parallel()
-	dsn := postgresDSN(t)
+	dsn := storetest.PostgresDSN(t)
 	var schemas sync.Map
 	db := open(t, dsn, storetest.Namespace(), &schemas)
 	d, err := sqlstore.NewDeduper(db, sqlstore.WithRetention(300*time.Millisecond))
@@ -354,7 +325,7 @@ func err2[T any](_ T, err error) error { return err }
 // PostgreSQL.
 func TestFleet(t *testing.T) {
 	t.Parallel()
-	dsn := postgresDSN(t)
+	dsn := storetest.PostgresDSN(t)
 	var schemas sync.Map
 	ns := storetest.Namespace()
 	rep := storetest.Fleet{}.Run(t,
