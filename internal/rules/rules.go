@@ -196,15 +196,24 @@ func UserID(s string) error {
 
 // MsgID checks a message id: 32 lowercase hex characters.
 func MsgID(s string) error {
-	if len(s) != 32 {
+	if !LowerHex(s, 32) {
 		return errors.New("must be 32 lowercase hex characters")
+	}
+	return nil
+}
+
+// LowerHex reports whether s is n lowercase hex characters (a msg_id, a
+// statement's file_id, an SM3 digest).
+func LowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !isDigit(c) && !(c >= 'a' && c <= 'f') {
-			return errors.New("must be 32 lowercase hex characters")
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // Nonce checks an H5 link nonce: 16 to 32 letters and digits.

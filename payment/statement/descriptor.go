@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinyun-open/ewallet-go/internal/rules"
 	"github.com/xinyun-open/ewallet-go/internal/wire"
 	"github.com/xinyun-open/ewallet-go/sign"
 )
@@ -113,7 +114,7 @@ func (d Descriptor) MarshalJSON() ([]byte, error) {
 // names the field.
 func (d Descriptor) Validate() error {
 	switch {
-	case !isLowerHex(d.FileID, 32):
+	case !rules.LowerHex(d.FileID, 32):
 		return descriptorError("file_id", "must be 32 lowercase hex characters")
 	case d.Date.IsZero():
 		return descriptorError("bill_date", "is required")
@@ -125,7 +126,7 @@ func (d Descriptor) Validate() error {
 		return descriptorError("amount_sum", "must not be negative for TRADE")
 	case d.Size < minFileSize:
 		return descriptorError("size", fmt.Sprintf("must be at least %d bytes", minFileSize))
-	case !isLowerHex(d.SM3, 64):
+	case !rules.LowerHex(d.SM3, 64):
 		return descriptorError("sm3", "must be 64 lowercase hex characters")
 	case d.EncryptKey == "":
 		return descriptorError("encrypt_key", "is required")
@@ -169,18 +170,6 @@ func parseDate(s string) (time.Time, error) {
 		return time.Time{}, errors.New("must be yyyy-MM-dd")
 	}
 	return t, nil
-}
-
-func isLowerHex(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // jsonInt reads an integer field that is a JSON number or a quoted
